@@ -1,0 +1,444 @@
+"""What every rule needs: metadata fed to the SDK, config with defaults, exemptions, messages, stack indexes."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import ReportViolation
+from pulumi_policy.proxy import UnknownValueError
+
+from .values import UNKNOWN, plain
+
+GUIDE_PATH: Final = "docs/remediation.md"
+GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
+STACK_TYPE: Final = "pulumi:pulumi:Stack"
+
+EXEMPTIONS_SCHEMA: Final[dict[str, Any]] = {
+    "type": "array",
+    "description": "Resources this policy does not apply to: a regex searched in the logical name or URN, "
+    "a required reason, and an optional expiry date (YYYY-MM-DD) after which the exemption lapses.",
+    "default": [],
+    "items": {
+        "type": "object",
+        "properties": {
+            "resource": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": 1},
+            "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        },
+        "required": ["resource", "reason"],
+        "additionalProperties": False,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The remediation guide's material for one policy; rendered into docs/remediation.md."""
+
+    why: str
+    aws_error: str = ""
+    links: tuple[str, ...] = ()
+    failing: str = ""
+    compliant: str = ""
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Everything about a policy that is written once: handed to the SDK and rendered into the guide."""
+
+    name: str
+    description: str
+    level: EnforcementLevel
+    severity: Severity
+    tags: tuple[str, ...]
+    remediation_steps: str
+    types: tuple[str, ...]
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    guide: Guide | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"{GUIDE_PATH}#{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"{GUIDE_URL}#{self.name}"
+
+    def schema_properties(self) -> dict[str, dict[str, Any]]:
+        return {**{key: dict(value) for key, value in self.config.items()}, "exemptions": EXEMPTIONS_SCHEMA}
+
+    def defaults(self) -> dict[str, Any]:
+        return {key: value["default"] for key, value in self.schema_properties().items() if "default" in value}
+
+    def message(self, text: str) -> str:
+        return f"{text} See {self.anchor}"
+
+
+# --- exemptions -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exemption:
+    pattern: str
+    reason: str
+    expires: datetime.date | None
+
+    def matches(self, name: str, urn: str) -> bool:
+        try:
+            regex = re.compile(self.pattern)
+        except re.error:
+            return False
+        return bool(regex.search(name) or regex.search(urn))
+
+    def expired(self, today: datetime.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def describe(self) -> str:
+        until = f" until {self.expires.isoformat()}" if self.expires else ""
+        return f"exempted by '{self.pattern}'{until}: {self.reason}"
+
+
+def parse_exemptions(raw: Any) -> list[Exemption]:
+    """Exemptions from config; malformed entries are ignored (the engine validates the schema first)."""
+    result: list[Exemption] = []
+    if not isinstance(raw, (list, tuple)):
+        return result
+    for entry in raw:
+        if not isinstance(entry, Mapping):
+            continue
+        pattern, reason = entry.get("resource"), entry.get("reason")
+        if not isinstance(pattern, str) or not pattern or not isinstance(reason, str) or not reason:
+            continue
+        result.append(Exemption(pattern, reason, _parse_date(entry.get("expires"))))
+    return result
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ExemptionVerdict:
+    active: Exemption | None
+    expired: Exemption | None
+
+
+def judge_exemptions(exemptions: Iterable[Exemption], name: str, urn: str) -> ExemptionVerdict:
+    today = datetime.date.today()
+    active = expired = None
+    for exemption in exemptions:
+        if not exemption.matches(name, urn):
+            continue
+        if exemption.expired(today):
+            expired = expired or exemption
+        else:
+            active = active or exemption
+    return ExemptionVerdict(active, expired)
+
+
+def expired_note(exemption: Exemption | None) -> str:
+    if exemption is None or exemption.expires is None:
+        return ""
+    return f" The exemption '{exemption.pattern}' expired on {exemption.expires.isoformat()} and no longer applies."
+
+
+# --- the stack the pack runs in -----------------------------------------------------------------------------
+
+
+def current_stack() -> str:
+    return os.environ.get("PULUMI_STACK", "")
+
+
+_config_cache: dict[str, dict[str, str]] = {}
+
+
+def stack_config() -> dict[str, str]:
+    """The stack config the CLI handed to the pack (`PULUMI_CONFIG`), as `namespace:key` -> string."""
+    raw = os.environ.get("PULUMI_CONFIG", "")
+    if raw not in _config_cache:
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {}
+        _config_cache[raw] = {str(k): v for k, v in parsed.items() if isinstance(v, str)} if isinstance(
+            parsed, dict) else {}
+    return _config_cache[raw]
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+# --- resource policies -------------------------------------------------------------------------------------
+
+
+class Finding:
+    __slots__ = ("message", "urn")
+
+    def __init__(self, message: str, urn: str | None = None) -> None:
+        self.message = message
+        self.urn = urn
+
+
+class ResourceContext:
+    """What a resource rule sees: plain props with UNKNOWN markers, merged config, and where to put findings."""
+
+    def __init__(self, args: ResourceValidationArgs, config: Mapping[str, Any]) -> None:
+        self.type = args.resource_type
+        self.name = args.name
+        self.urn = args.urn
+        self.props: dict[str, Any] = plain(args.props)
+        self.config = config
+        provider = args.provider
+        self.provider_props: dict[str, Any] = plain(provider.props) if provider is not None else {}
+        self.findings: list[Finding] = []
+        self.undecided: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.findings.append(Finding(message))
+
+    def cannot_decide(self, reason: str) -> None:
+        self.undecided.append(reason)
+
+
+ResourceCheck = Callable[[ResourceContext], None]
+ResourceFix = Callable[[ResourceValidationArgs, Mapping[str, Any]], bool]
+
+
+def merged_config(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**meta.defaults(), **dict(given or {})}
+
+
+def internal_error(meta: Meta, exc: BaseException) -> str:
+    # Only the exception's type: its text may quote a property value.
+    return meta.message(
+        f"The policy could not evaluate this resource ({type(exc).__name__}); it fails closed. "
+        "Please report this to the aws-lambda-guardrails maintainers."
+    )
+
+
+class GuardResourcePolicy(ResourceValidationPolicy):
+    def __init__(self, meta: Meta, check: ResourceCheck, fix: ResourceFix | None = None) -> None:
+        self.meta = meta
+        self._check = check
+        self._fix = fix
+        super().__init__(
+            name=meta.name,
+            description=meta.description,
+            validate=self._validate,
+            remediate=self._remediate if fix else None,  # type: ignore[arg-type]  # the SDK accepts a plain result
+            enforcement_level=meta.level,
+            config_schema=PolicyConfigSchema(meta.schema_properties()),
+            severity=meta.severity,
+            tags=list(meta.tags),
+            remediation_steps=meta.remediation_steps,
+            url=meta.url,
+        )
+
+    def applies_to(self, resource_type: str) -> bool:
+        return not self.meta.types or resource_type in self.meta.types
+
+    def _validate(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if not self.applies_to(args.resource_type):
+            return
+        try:
+            config = merged_config(self.meta, args.get_config())
+            context = ResourceContext(args, config)
+            self._check(context)
+            verdict = judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn)
+        except UnknownValueError:
+            raise  # a rule that can only decide after preview: the SDK reports its own advisory
+        except Exception as exc:  # noqa: BLE001 - an exception would abort the user's whole preview
+            report(internal_error(self.meta, exc), None)
+            return
+        if context.findings and verdict.active is not None:
+            args.not_applicable(verdict.active.describe())
+        for finding in context.findings:
+            report(self.meta.message(finding.message + expired_note(verdict.expired)), None)
+        if not context.findings and context.undecided:
+            args.not_applicable("; ".join(context.undecided))
+
+    def _remediate(self, args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if self._fix is None or not self.applies_to(args.resource_type):
+            return None
+        try:
+            config = merged_config(self.meta, args.get_config())
+            if judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn).active:
+                return None
+            return args.props if self._fix(args, config) else None
+        except Exception:  # noqa: BLE001 - validation still reports what remediation could not fix
+            return None
+
+
+def resource_policy(meta: Meta, check: ResourceCheck, fix: ResourceFix | None = None) -> GuardResourcePolicy:
+    return GuardResourcePolicy(meta, check, fix)
+
+
+# --- stack policies ----------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Res:
+    """A stack resource with its outputs read once into plain data."""
+
+    urn: str
+    type: str
+    name: str
+    props: dict[str, Any]
+    source: PolicyResource
+
+    @property
+    def physical_name(self) -> str | None:
+        value = self.props.get("name")
+        return value if isinstance(value, str) else None
+
+
+class StackIndex:
+    """The stack's resources indexed once (by URN, type, physical name and parent) so rules stay linear."""
+
+    def __init__(self, resources: Iterable[PolicyResource]) -> None:
+        self.by_urn: dict[str, Res] = {}
+        self.by_type: dict[str, list[Res]] = defaultdict(list)
+        self.by_name: dict[tuple[str, str], list[Res]] = defaultdict(list)
+        self.children: dict[str, list[Res]] = defaultdict(list)
+        for source in resources:
+            res = Res(source.urn, source.resource_type, source.name, _plain_props(source), source)
+            self.by_urn[res.urn] = res
+            self.by_type[res.type].append(res)
+            if res.physical_name is not None:
+                self.by_name[(res.type, res.physical_name)].append(res)
+            if source.parent is not None:
+                self.children[source.parent.urn].append(res)
+
+    def of_type(self, *types: str) -> list[Res]:
+        return [res for resource_type in types for res in self.by_type.get(resource_type, ())]
+
+    def named(self, resource_type: str, name: str) -> list[Res]:
+        return self.by_name.get((resource_type, name), [])
+
+    def property_sources(self, res: Res, prop: str) -> list[Res]:
+        """The resources `prop` was computed from, with components expanded into their custom descendants."""
+        try:
+            sources = res.source.property_dependencies.get(prop) or []
+        except Exception:  # noqa: BLE001 - malformed dependency data decides nothing
+            return []
+        result: list[Res] = []
+        seen: set[str] = set()
+        pending = [s.urn for s in sources if hasattr(s, "urn")]
+        while pending:
+            urn = pending.pop()
+            if urn in seen or urn not in self.by_urn:
+                continue
+            seen.add(urn)
+            found = self.by_urn[urn]
+            if found.type.startswith("aws:") or found.type.startswith("pulumi:providers:"):
+                result.append(found)
+            else:
+                pending.extend(child.urn for child in self.children.get(urn, ()))
+        return result
+
+    def stack_resource(self) -> Res | None:
+        roots = self.by_type.get(STACK_TYPE)
+        return roots[0] if roots else None
+
+
+def _plain_props(source: PolicyResource) -> dict[str, Any]:
+    result = plain(source.props)
+    return result if isinstance(result, dict) else {}
+
+
+class StackContext:
+    def __init__(self, args: StackValidationArgs, config: Mapping[str, Any]) -> None:
+        self.index = StackIndex(args.resources)
+        self.config = config
+        self.findings: list[Finding] = []
+        self.undecided: list[str] = []
+
+    def fail(self, message: str, urn: str | None = None) -> None:
+        self.findings.append(Finding(message, urn))
+
+    def cannot_decide(self, reason: str) -> None:
+        self.undecided.append(reason)
+
+
+StackCheck = Callable[[StackContext], None]
+
+
+class GuardStackPolicy(StackValidationPolicy):
+    def __init__(self, meta: Meta, check: StackCheck) -> None:
+        self.meta = meta
+        self._check = check
+        super().__init__(
+            name=meta.name,
+            description=meta.description,
+            validate=self._validate,
+            enforcement_level=meta.level,
+            config_schema=PolicyConfigSchema(meta.schema_properties()),
+            severity=meta.severity,
+            tags=list(meta.tags),
+            remediation_steps=meta.remediation_steps,
+            url=meta.url,
+        )
+
+    def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
+        try:
+            config = merged_config(self.meta, args.get_config())
+            context = StackContext(args, config)
+            self._check(context)
+            exemptions = parse_exemptions(config.get("exemptions"))
+        except Exception as exc:  # noqa: BLE001 - an exception would abort the user's whole preview
+            report(internal_error(self.meta, exc), None)
+            return
+        notes = list(context.undecided)
+        for finding in context.findings:
+            urn = finding.urn or ""
+            verdict = judge_exemptions(exemptions, urn_name(urn), urn) if urn else ExemptionVerdict(None, None)
+            if verdict.active is not None:
+                notes.append(f"{urn_name(urn)} {verdict.active.describe()}")
+                continue
+            report(self.meta.message(finding.message + expired_note(verdict.expired)), finding.urn)
+        if notes:
+            args.not_applicable("; ".join(notes))
+
+
+def stack_policy(meta: Meta, check: StackCheck) -> GuardStackPolicy:
+    return GuardStackPolicy(meta, check)
+
+
+__all__ = [
+    "UNKNOWN",
+    "EnforcementLevel",
+    "Guide",
+    "Meta",
+    "Res",
+    "ResourceContext",
+    "Severity",
+    "StackContext",
+    "StackIndex",
+    "current_stack",
+    "resource_policy",
+    "stack_config",
+    "stack_policy",
+]

@@ -1,0 +1,165 @@
+"""Physical names: a valid environment suffix in every name, and names AWS accepts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from . import aws
+from .framework import (
+    EnforcementLevel,
+    Guide,
+    Meta,
+    ResourceContext,
+    Severity,
+    current_stack,
+    resource_policy,
+    stack_config,
+)
+from .values import UNKNOWN, describe
+
+SUFFIXED_TYPES: Final = (
+    aws.FUNCTION,
+    aws.ROLE,
+    aws.POLICY,
+    aws.ROLE_POLICY,
+    aws.LOG_GROUP,
+    aws.KMS_ALIAS,
+    aws.TABLE,
+    aws.QUEUE,
+    aws.TOPIC,
+)
+NAMING_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"
+
+# --- aws-resource-name-restrict-suffix-format ---------------------------------------------------------------
+
+SUFFIX = Meta(
+    name="aws-resource-name-restrict-suffix-format",
+    description="The environment suffix is well formed and every physical name carries it.",
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.LOW,
+    tags=("naming", "deployability"),
+    types=SUFFIXED_TYPES,
+    config={
+        "suffixConfigKey": {
+            "type": "string",
+            "minLength": 1,
+            "default": "environmentSuffix",
+            "description": "The stack config key (in any namespace) holding the suffix; else the stack name.",
+        },
+        "suffixPattern": {
+            "type": "string",
+            "default": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+            "description": "A regex the suffix must match.",
+        },
+        "maxSuffixLength": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 20,
+            "description": "The longest suffix allowed.",
+        },
+    },
+    remediation_steps=(
+        "Validate the suffix in the program (lowercase letters, digits and hyphens, at most 20 characters) and "
+        "build every physical name from it, e.g. `name=f\"transaction-processor-{suffix}\"`."
+    ),
+    guide=Guide(
+        why="The suffix keeps parallel stacks (dev, pr-123, prod) from colliding on physical names. An "
+        "uppercase, underscored or overlong suffix breaks names with AWS's own charset and length rules at "
+        "deploy time, and a name without it collides with the next stack.",
+        links=(NAMING_DOC,),
+        failing='aws.lambda_.Function("fn", name="transaction-processor", **function_args)  # no suffix',
+        compliant='suffix = pulumi.Config().require("environmentSuffix")\n'
+        'if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", suffix) or len(suffix) > 20:\n'
+        '    raise ValueError(f"environmentSuffix {suffix!r}: use lowercase letters, digits and hyphens")\n'
+        'aws.lambda_.Function("fn", name=f"transaction-processor-{suffix}", **function_args)',
+    ),
+)
+
+
+def environment_suffix(config: Mapping[str, Any]) -> tuple[str, str]:
+    """The suffix and where it came from: the first matching stack config key, else the stack name."""
+    key = config.get("suffixConfigKey")
+    for full_key, value in sorted(stack_config().items()):
+        if isinstance(key, str) and full_key.split(":", 1)[-1] == key:
+            return value, f"stack config {full_key}"
+    return current_stack(), "the stack name"
+
+
+def check_suffix(r: ResourceContext) -> None:
+    suffix, source = environment_suffix(r.config)
+    if not suffix:
+        r.cannot_decide("no environment suffix: neither the stack config key nor the stack name is known")
+        return
+    pattern, limit = r.config.get("suffixPattern"), r.config.get("maxSuffixLength")
+    try:
+        well_formed = re.search(str(pattern), suffix) is not None
+    except re.error:
+        r.cannot_decide("suffixPattern is not a valid regular expression")
+        return
+    if not well_formed or (isinstance(limit, (int, float)) and len(suffix) > limit):
+        r.fail(f"The environment suffix {describe(suffix)} (from {source}) does not match {pattern} or is longer "
+               f"than {describe(limit)} characters; every physical name built from it is at risk. Use lowercase "
+               "letters, digits and hyphens.")
+    name = r.props.get("name")
+    if name is UNKNOWN:
+        r.cannot_decide("name is unknown at preview")
+    elif isinstance(name, str) and suffix not in name:
+        r.fail(f"Physical name {describe(name)} does not contain the environment suffix {describe(suffix)}; "
+               "stacks would collide. Build the name from the suffix.")
+
+
+# --- aws-resource-name-restrict-length-and-charset ----------------------------------------------------------
+
+NAME_RULES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
+    aws.FUNCTION: (re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "1-64 of A-Z, a-z, 0-9, '-', '_'"),
+    aws.ALIAS: (re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '-', '_', not all digits"),
+    aws.ROLE: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$"), "1-64 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.ROLE_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.USER_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.GROUP_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.KMS_ALIAS: (re.compile(r"^alias/(?!aws/)[A-Za-z0-9/_-]{1,250}$"),
+                    "'alias/' then up to 250 of A-Z, a-z, 0-9, '/_-', not under alias/aws/"),
+    aws.LOG_GROUP: (re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$"), "1-512 of A-Z, a-z, 0-9, '._-/#'"),
+    aws.TABLE: (re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "3-255 of A-Z, a-z, 0-9, '_.-'"),
+}
+
+NAME_LIMITS = Meta(
+    name="aws-resource-name-restrict-length-and-charset",
+    description="Physical names fit AWS's length and character limits.",
+    level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+    tags=("naming", "deployability"),
+    types=tuple(NAME_RULES),
+    remediation_steps=(
+        "Shorten the name or replace the characters AWS does not accept; keep prefixes short so that the "
+        "suffix still fits (Lambda functions and IAM roles allow 64 characters)."
+    ),
+    guide=Guide(
+        why="AWS validates names only when it creates the resource, so a name that is too long or has a "
+        "character the service rejects fails the deployment halfway, after other resources were created.",
+        aws_error="1 validation error detected: Value '...' at 'functionName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern",
+        links=(NAMING_DOC, "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"),
+        failing='aws.lambda_.Function("fn", name=f"Transaction Processor {suffix}", **function_args)',
+        compliant='aws.lambda_.Function("fn", name=f"transaction-processor-{suffix}", **function_args)',
+    ),
+)
+
+
+def check_name_limits(r: ResourceContext) -> None:
+    pattern, rule = NAME_RULES[r.type]
+    name = r.props.get("name")
+    if name is UNKNOWN:
+        r.cannot_decide("name is unknown at preview")
+    elif name is not None and (not isinstance(name, str) or not pattern.match(name)):
+        length = f" ({len(name)} characters)" if isinstance(name, str) else ""
+        r.fail(f"Name {describe(name)}{length} is not a valid {r.type.rsplit(':', 1)[-1]} name: AWS allows {rule}.")
+
+
+POLICIES = (
+    resource_policy(SUFFIX, check_suffix),
+    resource_policy(NAME_LIMITS, check_name_limits),
+)

@@ -1,0 +1,35 @@
+"""The one list of the pack's policies, in a stable order, and the pack's identity."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+from . import concurrency, encryption, env_secrets, function_settings, iam, naming, observability, tagging, versions
+from .framework import GuardResourcePolicy, GuardStackPolicy
+
+PACK_NAME: Final = "aws-lambda-guardrails"
+PACK_ROOT: Final = Path(__file__).resolve().parent.parent
+POLICY_YAML: Final = PACK_ROOT / "PulumiPolicy.yaml"
+
+
+def _read_pack_yaml(key: str) -> str:
+    match = re.search(rf"^{key}:\s*(.+?)\s*$", POLICY_YAML.read_text(encoding="utf-8"), re.MULTILINE)
+    return match.group(1).strip("'\"") if match else ""
+
+
+PACK_VERSION: Final = _read_pack_yaml("version")
+PACK_DESCRIPTION: Final = _read_pack_yaml("description")
+
+POLICIES: Final[tuple[GuardResourcePolicy | GuardStackPolicy, ...]] = (
+    *versions.POLICIES,
+    *concurrency.POLICIES,
+    *tagging.POLICIES,
+    *iam.POLICIES,
+    *encryption.POLICIES,
+    *env_secrets.POLICIES,
+    *naming.POLICIES,
+    *function_settings.POLICIES,
+    *observability.POLICIES,
+)

@@ -1,0 +1,174 @@
+"""Reading resource properties as the engine sends them: floats, read-only proxies, secrets, unknowns."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+from pulumi_policy.secret import Secret
+
+UNKNOWN_SENTINELS: Final = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+MAX_DEPTH: Final = 100
+
+
+class Unknown:
+    """A value the engine cannot know during preview."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Final = Unknown()
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """A copy made of dicts, lists and scalars, with UNKNOWN wherever the engine sent an unknown value.
+
+    Uses only what the SDK's proxies allow without raising: keys, len, and item access guarded per item.
+    """
+    if depth > MAX_DEPTH:
+        return UNKNOWN
+    if isinstance(value, Secret):
+        return plain(value.value, depth + 1)
+    if isinstance(value, str):
+        return UNKNOWN if value in UNKNOWN_SENTINELS else value
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for key in list(value):
+            result[str(key)] = _guarded(lambda k=key: value[k], depth)
+        return result
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [_guarded(lambda i=index: value[i], depth) for index in range(len(value))]
+    return value
+
+
+def _guarded(read: Any, depth: int) -> Any:
+    try:
+        return plain(read(), depth + 1)
+    except UnknownValueError:
+        return UNKNOWN
+
+
+def get(props: Any, path: str) -> Any:
+    """`props["a"]["b"]` for the path "a.b" on plain data; None where a step is missing, UNKNOWN where unknown.
+
+    A list of one object (how the engine sends a nested block) is stepped through.
+    """
+    current = props
+    for step in path.split("."):
+        if current is UNKNOWN:
+            return UNKNOWN
+        if isinstance(current, list) and len(current) == 1:
+            current = current[0]
+        if not isinstance(current, dict):
+            return None
+        current = current.get(step)
+    return current
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def number(value: Any) -> float | None:
+    """A finite number from a float, an int or a numeric string; None for anything else (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def integer(value: Any) -> int | None:
+    """A whole number (100.0 counts), else None."""
+    result = number(value)
+    if result is None or not result.is_integer():
+        return None
+    return int(result)
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def string_map(value: Any) -> dict[str, Any] | Unknown | None:
+    """A map of strings given as a dict or as a JSON object string (how provider config arrives)."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        return value
+    return None
+
+
+def describe(value: Any) -> str:
+    """A short, safe rendering of a non-secret value for a message."""
+    if value is None:
+        return "not set"
+    if value is UNKNOWN:
+        return "unknown at preview"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        return json.dumps(shown)
+    if isinstance(value, (dict, list)):
+        return f"a {type(value).__name__}"
+    return type(value).__name__

@@ -1,0 +1,231 @@
+"""Runs the pack's policies through the SDK's own analyzer servicer, with props encoded as the engine sends them.
+
+Fixtures describe resources in a short JSON form; `encode` turns its markers into the wire format:
+`{"$unknown": true}` an unknown value at preview, `{"$secret": v}` a secret, `{"$json": v}` a JSON string of v,
+`{"$stringAsset": text}`, `{"$fileAsset": path}`, `{"$fileArchive": path}`, `{"$assetArchive": {name: asset}}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as apb
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from policypack.registry import PACK_DESCRIPTION, PACK_NAME, PACK_VERSION, POLICIES
+
+SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PROJECT = "fixture"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def encode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [encode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (marker, inner), = value.items()
+        if marker == "$unknown":
+            return UNKNOWN
+        if marker == "$secret":
+            return {SIG: SECRET_SIG, "value": encode(inner)}
+        if marker == "$json":
+            return json.dumps(inner)
+        if marker == "$stringAsset":
+            return {SIG: ASSET_SIG, "text": inner}
+        if marker == "$fileAsset":
+            return {SIG: ASSET_SIG, "path": inner}
+        if marker == "$fileArchive":
+            return {SIG: ARCHIVE_SIG, "path": inner}
+        if marker == "$assetArchive":
+            return {SIG: ARCHIVE_SIG, "assets": {k: encode(v) for k, v in inner.items()}}
+    return {key: encode(item) for key, item in value.items()}
+
+
+def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    json_format.ParseDict(props, struct)
+    return struct
+
+
+def level_name(level: int) -> str:
+    return apb.EnforcementLevel.Name(level).lower()  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    policy: str
+    resource: str
+    level: str
+    severity: int
+    message: str
+
+
+@dataclass
+class Outcome:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    not_applicable: list[tuple[str, str, str]] = field(default_factory=list)
+    remediated: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def of(self, policy: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.policy == policy]
+
+
+def build_servicer() -> _PolicyAnalyzerServicer:
+    return _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, list(POLICIES), EnforcementLevel.ADVISORY, None,
+                                   PACK_DESCRIPTION)
+
+
+def configure(servicer: _PolicyAnalyzerServicer, overrides: Mapping[str, Any] | None) -> None:
+    """Configure every policy, as the engine does: level and schema defaults, then the fixture's overrides."""
+    request = apb.ConfigureAnalyzerRequest()
+    for policy in POLICIES:
+        override = dict((overrides or {}).get(policy.name) or {})
+        level = override.pop("enforcementLevel", policy.meta.level.value)
+        entry = apb.PolicyConfig(enforcementLevel=apb.EnforcementLevel.Value(level.upper()))
+        entry.properties.update({**policy.meta.defaults(), **override})
+        request.policyConfig[policy.name].CopyFrom(entry)
+    servicer.Configure(request, None)
+
+
+@contextmanager
+def pulumi_environment(stack: str, stack_config: Mapping[str, str], dry_run: bool) -> Iterator[None]:
+    values = {
+        "PULUMI_STACK": stack,
+        "PULUMI_PROJECT": PROJECT,
+        "PULUMI_ORGANIZATION": "organization",
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+        "PULUMI_CONFIG": json.dumps(dict(stack_config)),
+    }
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Stack:
+    """A fixture's resources with URNs, parents and providers resolved as the engine would."""
+
+    def __init__(self, resources: list[Mapping[str, Any]], stack: str) -> None:
+        self.stack = stack
+        root = {"type": STACK_TYPE, "name": f"{PROJECT}-{stack}", "props": {}}
+        self.resources = [root, *resources]
+        self.by_name = {r["name"]: r for r in self.resources}
+        self.urns: dict[str, str] = {}
+        for resource in self.resources:
+            self.urns[resource["name"]] = self._urn(resource)
+
+    def _type_chain(self, resource: Mapping[str, Any]) -> str:
+        parent = resource.get("parent")
+        if resource["type"] == STACK_TYPE or parent is None:
+            return resource["type"]
+        return f"{self._type_chain(self.by_name[parent])}${resource['type']}"
+
+    def _urn(self, resource: Mapping[str, Any]) -> str:
+        return f"urn:pulumi:{self.stack}::{PROJECT}::{self._type_chain(resource)}::{resource['name']}"
+
+    def parent_urn(self, resource: Mapping[str, Any]) -> str:
+        if resource["type"] == STACK_TYPE:
+            return ""
+        return self.urns[resource.get("parent") or f"{PROJECT}-{self.stack}"]
+
+    def provider(self, resource: Mapping[str, Any], props: Mapping[str, Mapping[str, Any]]) -> Any:
+        name = resource.get("provider")
+        if not name:
+            return None
+        provider = self.by_name[name]
+        return apb.AnalyzerProviderResource(type=provider["type"], properties=to_struct(props[name]),
+                                            urn=self.urns[name], name=name)
+
+    def names_to_urns(self, names: list[str]) -> list[str]:
+        return [self.urns.get(name, name) for name in names]
+
+
+def run_stack(
+    resources: list[Mapping[str, Any]],
+    *,
+    stack: str = "dev",
+    stack_config: Mapping[str, str] | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+    dry_run: bool = True,
+    servicer: _PolicyAnalyzerServicer | None = None,
+) -> Outcome:
+    servicer = servicer or build_servicer()
+    configure(servicer, policy_config)
+    model = Stack(list(resources), stack)
+    inputs = {r["name"]: encode(r.get("props") or {}) for r in model.resources}
+    outcome = Outcome()
+    with pulumi_environment(stack, stack_config or {}, dry_run):
+        for resource in model.resources:
+            name = resource["name"]
+            _remediate(servicer, model, resource, inputs, outcome)
+            request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]),
+                                         urn=model.urns[name], name=name,
+                                         provider=model.provider(resource, inputs))
+            _collect(outcome, servicer.Analyze(request, None), name, model)
+        stack_request = apb.AnalyzeStackRequest()
+        for resource in model.resources:
+            name = resource["name"]
+            outputs = {**inputs[name], **encode(resource.get("outputs") or {})}
+            entry = apb.AnalyzerResource(
+                type=resource["type"], properties=to_struct(outputs), urn=model.urns[name], name=name,
+                parent=model.parent_urn(resource), dependencies=model.names_to_urns(resource.get("dependencies", [])),
+                provider=model.provider(resource, inputs))
+            for prop, names in (resource.get("propertyDependencies") or {}).items():
+                entry.propertyDependencies[prop].urns.extend(model.names_to_urns(names))
+            stack_request.resources.append(entry)
+        _collect(outcome, servicer.AnalyzeStack(stack_request, None), f"{PROJECT}-{stack}", model)
+    return outcome
+
+
+def _remediate(servicer: _PolicyAnalyzerServicer, model: Stack, resource: Mapping[str, Any],
+               inputs: dict[str, Any], outcome: Outcome) -> None:
+    name = resource["name"]
+    request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]), urn=model.urns[name],
+                                 name=name, provider=model.provider(resource, inputs))
+    response = servicer.Remediate(request, None)
+    for remediation in response.remediations:
+        if remediation.properties.fields:
+            inputs[name] = json_format.MessageToDict(remediation.properties)
+            outcome.remediated[name] = inputs[name]
+    for item in response.not_applicable:
+        outcome.not_applicable.append((item.policy_name, name, item.reason))
+
+
+def _collect(outcome: Outcome, response: Any, default_resource: str, model: Stack) -> None:
+    names_by_urn = {urn: name for name, urn in model.urns.items()}
+    for diagnostic in response.diagnostics:
+        resource = names_by_urn.get(diagnostic.urn, diagnostic.urn) if diagnostic.urn else default_resource
+        outcome.diagnostics.append(Diagnostic(diagnostic.policyName, resource, level_name(diagnostic.enforcementLevel),
+                                              diagnostic.severity, diagnostic.message))
+    for item in response.not_applicable:
+        outcome.not_applicable.append((item.policy_name, default_resource, item.reason))
+
+
+def run_case(case: Mapping[str, Any]) -> Outcome:
+    """Runs one fixture file's content."""
+    return run_stack(
+        case["resources"],
+        stack=case.get("stack", "dev"),
+        stack_config=case.get("stackConfig"),
+        policy_config=case.get("config"),
+        dry_run=case.get("dryRun", True),
+    )

@@ -57,6 +57,7 @@ class Guide:
     links: tuple[str, ...] = ()
     failing: str = ""
     compliant: str = ""
+    unknowns: tuple[tuple[str, str], ...] = ()  # (property, what the policy does when it is unknown at preview)
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def internal_error(meta: Meta, exc: BaseException) -> str:
 class GuardResourcePolicy(ResourceValidationPolicy):
     def __init__(self, meta: Meta, check: ResourceCheck, fix: ResourceFix | None = None) -> None:
         self.meta = meta
+        self.remediable = fix is not None
         self._check = check
         self._fix = fix
         super().__init__(
@@ -387,6 +389,8 @@ StackCheck = Callable[[StackContext], None]
 
 
 class GuardStackPolicy(StackValidationPolicy):
+    remediable = False
+
     def __init__(self, meta: Meta, check: StackCheck) -> None:
         self.meta = meta
         self._check = check

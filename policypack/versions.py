@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Final
 
 from . import aws
@@ -117,61 +119,115 @@ PUBLISHED_VERSION = Meta(
 )
 
 
+@dataclass
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+
+    def add(self, other: Verdict) -> None:
+        self.problems += other.problems
+        self.undecided += other.undecided
+
+
+class QualifierResolver:
+    """Follows qualifiers to Aliases and Functions; each alias and each (function, alias name) judged once."""
+
+    def __init__(self, s: StackContext) -> None:
+        self.index = s.index
+        self.aliases: dict[tuple[str, str], list[Res]] = defaultdict(list)
+        for alias in s.index.of_type(aws.ALIAS):
+            name = alias.physical_name
+            if name is None:
+                continue
+            for function in aws.functions_referenced(s.index, alias):
+                self.aliases[(function.urn, name)].append(alias)
+        self._alias_verdicts: dict[str, Verdict] = {}
+        self._group_verdicts: dict[tuple[str, str], Verdict] = {}
+
+    def derived(self, config: Res) -> Verdict:
+        verdict = Verdict()
+        sources = [res for res in self.index.property_sources(config, "qualifier")
+                   if res.type in (aws.FUNCTION, aws.ALIAS)]
+        if not sources:
+            verdict.undecided.append("qualifier is unknown at preview and comes from no Function or Alias in this "
+                                     "stack")
+        for source in sources:
+            if source.type == aws.FUNCTION:
+                verdict.add(self.function(source, f"qualifier comes from Function {source.name}"))
+            else:
+                verdict.add(self.alias(source))
+        return verdict
+
+    def named(self, config: Res, name: str) -> list[Verdict]:
+        """One shared verdict per (function, alias name): many configs on one alias cost one judgement."""
+        functions = aws.functions_referenced(self.index, config)
+        keys = [(fn.urn, name) for fn in functions] or [("", name)]
+        for key in keys:
+            if key not in self._group_verdicts:
+                aliases = self.aliases.get(key, []) if key[0] else self.index.named(aws.ALIAS, name)
+                group = Verdict()
+                for alias in aliases:
+                    group.add(self.alias(alias))
+                self._group_verdicts[key] = group
+        return [self._group_verdicts[key] for key in keys]
+
+    def alias(self, alias: Res) -> Verdict:
+        if alias.urn not in self._alias_verdicts:
+            self._alias_verdicts[alias.urn] = self._judge_alias(alias)
+        return self._alias_verdicts[alias.urn]
+
+    def _judge_alias(self, alias: Res) -> Verdict:
+        verdict = Verdict()
+        version = alias.props.get("functionVersion")
+        if version == aws.LATEST:
+            verdict.problems.append(f'qualifier is Alias {alias.name}, whose functionVersion is "$LATEST": AWS '
+                                    f'answers "{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}')
+        elif version is UNKNOWN:
+            functions = [res for res in self.index.property_sources(alias, "functionVersion")
+                         if res.type == aws.FUNCTION]
+            if not functions:
+                verdict.undecided.append(f"Alias {alias.name} has a functionVersion unknown at preview that comes "
+                                         "from no Function in this stack")
+            for function in functions:
+                verdict.add(self.function(function, f"qualifier is Alias {alias.name}, which follows Function "
+                                          f"{function.name}"))
+        return verdict
+
+    @staticmethod
+    def function(function: Res, path: str) -> Verdict:
+        published = aws.is_published(function)
+        if published is None:
+            return Verdict(undecided=[f"publish of Function {function.name} is unknown at preview"])
+        if published:
+            return Verdict()
+        return Verdict(problems=[f"{path}, which is not published (publish is "
+                                 f"{describe(function.props.get('publish'))}), so its version is \"$LATEST\": AWS "
+                                 f'answers "{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}'])
+
+
 def check_published_versions(s: StackContext) -> None:
     allow_latest_published = s.config.get("allowLatestPublished") is True
+    resolver = QualifierResolver(s)
+    explained: set[int] = set()
     for config in s.index.of_type(aws.PROVISIONED_CONCURRENCY):
         qualifier = config.props.get("qualifier")
         if qualifier == aws.LATEST_PUBLISHED:
             if not allow_latest_published:
                 s.fail('qualifier is "$LATEST.PUBLISHED", which this organization does not allow '
                        f"(allowLatestPublished is false). {PUBLISH_FIX}", config.urn)
-        elif qualifier is UNKNOWN:
-            _judge_derived_qualifier(s, config)
+            continue
+        if qualifier is UNKNOWN:
+            verdicts = [resolver.derived(config)]
         elif isinstance(qualifier, str) and qualifier != aws.LATEST and not VERSION_NUMBER.match(qualifier):
-            for alias in _aliases_named(s, config, qualifier):
-                _judge_alias(s, config, alias)
-
-
-def _judge_derived_qualifier(s: StackContext, config: Res) -> None:
-    sources = [res for res in s.index.property_sources(config, "qualifier") if res.type in (aws.FUNCTION, aws.ALIAS)]
-    if not sources:
-        s.cannot_decide(f"{config.name}: qualifier is unknown at preview and comes from no Function or Alias "
-                        "in this stack")
-    for source in sources:
-        if source.type == aws.FUNCTION:
-            _judge_function(s, config, source, f"qualifier comes from Function {source.name}")
+            verdicts = resolver.named(config, qualifier)
         else:
-            _judge_alias(s, config, source)
-
-
-def _aliases_named(s: StackContext, config: Res, name: str) -> list[Res]:
-    functions = {fn.urn for fn in aws.functions_referenced(s.index, config)}
-    return [alias for alias in s.index.named(aws.ALIAS, name)
-            if not functions or functions & {fn.urn for fn in aws.functions_referenced(s.index, alias)}]
-
-
-def _judge_alias(s: StackContext, config: Res, alias: Res) -> None:
-    version = alias.props.get("functionVersion")
-    if version == aws.LATEST:
-        s.fail(f'qualifier is Alias {alias.name}, whose functionVersion is "$LATEST": AWS answers '
-               f'"{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}', config.urn)
-    elif version is UNKNOWN:
-        functions = [res for res in s.index.property_sources(alias, "functionVersion") if res.type == aws.FUNCTION]
-        if not functions:
-            s.cannot_decide(f"{config.name}: Alias {alias.name} has a functionVersion unknown at preview that "
-                            "comes from no Function in this stack")
-        for function in functions:
-            _judge_function(s, config, function, f"qualifier is Alias {alias.name}, which follows Function "
-                            f"{function.name}")
-
-
-def _judge_function(s: StackContext, config: Res, function: Res, path: str) -> None:
-    published = aws.is_published(function)
-    if published is None:
-        s.cannot_decide(f"{config.name}: publish of Function {function.name} is unknown at preview")
-    elif not published:
-        s.fail(f"{path}, which is not published (publish is {describe(function.props.get('publish'))}), so its "
-               f'version is "$LATEST": AWS answers "{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}', config.urn)
+            continue
+        for verdict in verdicts:
+            for problem in dict.fromkeys(verdict.problems):
+                s.fail(problem, config.urn)
+            if verdict.undecided and id(verdict) not in explained:
+                explained.add(id(verdict))
+                s.cannot_decide(f"{config.name}: {'; '.join(dict.fromkeys(verdict.undecided))}")
 
 
 # --- lambda-function-require-published-alias ---------------------------------------------------------------

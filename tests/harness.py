@@ -135,7 +135,7 @@ class Stack:
 
     def _type_chain(self, resource: Mapping[str, Any]) -> str:
         parent = resource.get("parent")
-        if resource["type"] == STACK_TYPE or parent is None:
+        if resource["type"] == STACK_TYPE or parent not in self.by_name:
             return resource["type"]
         return f"{self._type_chain(self.by_name[parent])}${resource['type']}"
 
@@ -145,7 +145,8 @@ class Stack:
     def parent_urn(self, resource: Mapping[str, Any]) -> str:
         if resource["type"] == STACK_TYPE:
             return ""
-        return self.urns[resource.get("parent") or f"{PROJECT}-{self.stack}"]
+        parent = resource.get("parent") or f"{PROJECT}-{self.stack}"
+        return self.urns.get(parent, parent)
 
     def provider(self, resource: Mapping[str, Any], props: Mapping[str, Mapping[str, Any]]) -> Any:
         name = resource.get("provider")
@@ -167,14 +168,16 @@ def run_stack(
     policy_config: Mapping[str, Any] | None = None,
     dry_run: bool = True,
     servicer: _PolicyAnalyzerServicer | None = None,
+    per_resource: bool = True,
 ) -> Outcome:
+    """Remediate and Analyze each resource (unless per_resource is False), then AnalyzeStack, as the engine does."""
     servicer = servicer or build_servicer()
     configure(servicer, policy_config)
     model = Stack(list(resources), stack)
     inputs = {r["name"]: encode(r.get("props") or {}) for r in model.resources}
     outcome = Outcome()
     with pulumi_environment(stack, stack_config or {}, dry_run):
-        for resource in model.resources:
+        for resource in model.resources if per_resource else ():
             name = resource["name"]
             _remediate(servicer, model, resource, inputs, outcome)
             request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]),

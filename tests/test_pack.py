@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import yaml
 from google.protobuf import empty_pb2, json_format
 from harness import to_struct
 from pulumi.runtime.proto import analyzer_pb2 as apb
@@ -19,7 +20,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc as agrpc
 
 import policypack
 from policypack.framework import GuardResourcePolicy, GuardStackPolicy
-from policypack.registry import PACK_NAME, PACK_ROOT, PACK_VERSION, POLICIES
+from policypack.registry import PACK_DESCRIPTION, PACK_NAME, PACK_ROOT, PACK_VERSION, POLICIES
 
 CATALOGUE = PACK_ROOT.parent / "shared" / "POLICIES.md"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,9 +91,10 @@ def test_no_module_shadows_the_standard_library() -> None:
 
 
 def test_pulumi_policy_yaml_holds_the_version() -> None:
-    text = (PACK_ROOT / "PulumiPolicy.yaml").read_text()
-    assert re.search(r"^runtime: python$", text, re.MULTILINE)
-    assert re.fullmatch(r"\d+\.\d+\.\d+", PACK_VERSION)
+    manifest = yaml.safe_load((PACK_ROOT / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    assert manifest["version"] == PACK_VERSION and re.fullmatch(r"\d+\.\d+\.\d+", PACK_VERSION)
+    assert manifest["description"] == PACK_DESCRIPTION
 
 
 @pytest.fixture(scope="module")

@@ -267,10 +267,12 @@ class GuardResourcePolicy(ResourceValidationPolicy):
             return
         try:
             config = merged_config(self.meta, args.get_config())
+            verdict = judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn)
             context = ResourceContext(args, config)
             self._check(context)
-            verdict = judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn)
         except UnknownValueError:
+            if verdict.active is not None:
+                args.not_applicable(verdict.active.describe())
             raise  # a rule that can only decide after preview: the SDK reports its own advisory
         except Exception as exc:  # noqa: BLE001 - an exception would abort the user's whole preview
             report(internal_error(self.meta, exc), None)

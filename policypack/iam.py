@@ -12,7 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
-from .values import UNKNOWN, describe
+from .values import UNKNOWN, quote
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
 XRAY_ACTIONS: Final = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
@@ -96,7 +96,7 @@ def parse_document(raw: Any) -> Document:
         elif effect == "Allow":
             document.allow.append((label(index, statement), statement))
         elif effect != "Deny":
-            shown = describe(effect) if isinstance(effect, str) else kind(effect)
+            shown = quote(effect) if isinstance(effect, str) else kind(effect)
             document.malformed.append(f'{label(index, statement)}: Effect is {shown}; it must be exactly "Allow" '
                                       'or "Deny" (malformed document)')
     return document
@@ -104,7 +104,7 @@ def parse_document(raw: Any) -> Document:
 
 def label(index: int, statement: Mapping[str, Any]) -> str:
     sid = statement.get("Sid")
-    return f"Statement {describe(sid)}" if isinstance(sid, str) and sid else f"Statement[{index}]"
+    return f"Statement {quote(sid)}" if isinstance(sid, str) and sid else f"Statement[{index}]"
 
 
 def split_arn(value: str) -> Arn | None:
@@ -139,13 +139,13 @@ def action_problem(action: Any) -> str | None:
     if not isinstance(action, str):
         return f"an Action element is {kind(action)}, not a string"
     if not action.strip("*?"):
-        return f"Action {describe(action)} allows every action of every service"
+        return f"Action {quote(action)} allows every action of every service"
     service, colon, name = action.partition(":")
     if not (colon and service and name):
-        return f"Action {describe(action)} is not of the form service:action"
+        return f"Action {quote(action)} is not of the form service:action"
     if WILDCARD.search(service):
-        return f"Action {describe(action)} has a wildcard in its service"
-    return None if name.strip("*?") else f"Action {describe(action)} allows every {service} action"
+        return f"Action {quote(action)} has a wildcard in its service"
+    return None if name.strip("*?") else f"Action {quote(action)} allows every {service} action"
 
 
 # --- the two judges: (violations, a reason the statement cannot be decided) ---------------------------------
@@ -185,10 +185,10 @@ def judge_resources(statement: Mapping[str, Any], config: Mapping[str, Any]) -> 
         elif not allowed(resource, config):
             arn = split_arn(resource)
             if arn is None:
-                problems.append(f"Resource {describe(resource)} is not an ARN "
+                problems.append(f"Resource {quote(resource)} is not an ARN "
                                 "(arn:partition:service:region:account:resource)")
             elif fields := wildcard_fields(arn):
-                problems.append(f"Resource {describe(resource)} has a wildcard in its {', '.join(fields)}")
+                problems.append(f"Resource {quote(resource)} has a wildcard in its {', '.join(fields)}")
     return problems, undecided
 
 
@@ -199,7 +199,7 @@ def scoped_actions(statement: Mapping[str, Any], config: Mapping[str, Any]) -> t
     raw = config.get("actionsWithoutResourceScope")
     exempt = {a.lower() for a in raw if isinstance(a, str)} if isinstance(raw, (list, tuple)) else set()
     actions = values(statement.get("Action"))
-    scoped = [describe(a) if isinstance(a, str) else kind(a) for a in actions
+    scoped = [quote(a) if isinstance(a, str) else kind(a) for a in actions
               if a is not UNKNOWN and not (isinstance(a, str) and a.lower() in exempt)]
     return scoped, UNKNOWN in actions
 
@@ -228,7 +228,7 @@ def documents(r: ResourceContext) -> Iterator[tuple[str, list[str], Any]]:
         return
     for index, entry in enumerate(values(entries)):
         name = entry.get("name") if isinstance(entry, dict) else None
-        where = f"inlinePolicies {describe(name)}" if isinstance(name, str) and name else f"inlinePolicies[{index}]"
+        where = f"inlinePolicies {quote(name)}" if isinstance(name, str) and name else f"inlinePolicies[{index}]"
         yield where, ["inlinePolicies", str(index), "policy"], entry.get("policy") if isinstance(entry, dict) else entry
 
 

@@ -17,7 +17,7 @@ from .framework import (
     resource_policy,
     stack_config,
 )
-from .values import UNKNOWN, describe
+from .values import UNKNOWN, describe, quote
 
 SUFFIXED_TYPES: Final = (
     aws.FUNCTION,
@@ -99,14 +99,14 @@ def check_suffix(r: ResourceContext) -> None:
         r.cannot_decide("suffixPattern is not a valid regular expression")
         return
     if not well_formed or (isinstance(limit, (int, float)) and len(suffix) > limit):
-        r.fail(f"The environment suffix {describe(suffix)} (from {source}) does not match {pattern} or is longer "
+        r.fail(f"The environment suffix {quote(suffix)} (from {source}) does not match {pattern} or is longer "
                f"than {describe(limit)} characters; every physical name built from it is at risk. Use lowercase "
                "letters, digits and hyphens.")
     name = r.props.get("name")
     if name is UNKNOWN:
         r.cannot_decide("name is unknown at preview")
     elif isinstance(name, str) and suffix not in name:
-        r.fail(f"Physical name {describe(name)} does not contain the environment suffix {describe(suffix)}; "
+        r.fail(f"The physical name ({len(name)} characters) does not contain the environment suffix {quote(suffix)}; "
                "stacks would collide. Build the name from the suffix.")
 
 
@@ -155,8 +155,7 @@ def check_name_limits(r: ResourceContext) -> None:
     if name is UNKNOWN:
         r.cannot_decide("name is unknown at preview")
     elif name is not None and (not isinstance(name, str) or not pattern.match(name)):
-        length = f" ({len(name)} characters)" if isinstance(name, str) else ""
-        r.fail(f"Name {describe(name)}{length} is not a valid {r.type.rsplit(':', 1)[-1]} name: AWS allows {rule}.")
+        r.fail(f"The name ({describe(name)}) is not a valid {r.type.rsplit(':', 1)[-1]} name: AWS allows {rule}.")
 
 
 POLICIES = (

@@ -22,7 +22,7 @@ from .framework import (
     resource_policy,
     stack_policy,
 )
-from .values import UNKNOWN, describe, plain, string_map
+from .values import UNKNOWN, describe, plain, quote, string_map
 
 TAGGING_DOC = "https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"
 
@@ -186,9 +186,9 @@ def check_environment(s: StackContext) -> None:
         if value is UNKNOWN:
             s.cannot_decide(f"{res.name}: the Environment tag is unknown at preview")
         elif value not in allowed:
-            s.fail(f"Environment tag is {describe(value)}, not one of {', '.join(allowed)}.", res.urn)
+            s.fail(f"The Environment tag ({describe(value)}) is not one of {', '.join(allowed)}.", res.urn)
         elif production_stack is True and value != "production":
-            s.fail(f'Environment tag is {describe(value)} on stack "{stack}", a production stack: tag it '
+            s.fail(f'Environment tag is {quote(value)} on stack "{stack}", a production stack: tag it '
                    '"production".', res.urn)
         elif production_stack is False and value == "production":
             s.fail(f'Environment tag is "production" on stack "{stack}", which is not a production stack '
@@ -199,8 +199,8 @@ def check_environment(s: StackContext) -> None:
         majority = max(counts, key=lambda value: (counts[value], -known.index(value)))
         for res, value in values:
             if isinstance(value, str) and value in allowed and value != majority:
-                s.fail(f"Environment tag is {describe(value)} while the rest of the stack says "
-                       f"{describe(majority)}: one stack, one environment.", res.urn)
+                s.fail(f"Environment tag is {quote(value)} while the rest of the stack says "
+                       f"{quote(majority)}: one stack, one environment.", res.urn)
 
 
 POLICIES = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 from pulumi_policy.proxy import (
@@ -154,8 +154,9 @@ def string_map(value: Any) -> dict[str, Any] | Unknown | None:
     return None
 
 
-def describe(value: Any) -> str:
-    """A short, safe rendering of a non-secret value for a message."""
+def describe(value: Any, known: Collection[str] = ()) -> str:
+    """A rendering safe for any value, secrets included: a string shows only its length, unless it is one of
+    the `known` words the policy itself compares against."""
     if value is None:
         return "not set"
     if value is UNKNOWN:
@@ -167,8 +168,16 @@ def describe(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        return json.dumps(shown)
+        if value in known:
+            return quote(value)
+        return f"a {len(value)}-character string" if value else "an empty string"
     if isinstance(value, (dict, list)):
-        return f"a {type(value).__name__}"
+        return "an object" if isinstance(value, dict) else "a list"
     return type(value).__name__
+
+
+def quote(text: str) -> str:
+    """A string the message may show: an IAM action or ARN, a variable's name, a config value; never a prop value
+    that could hold a secret."""
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    return json.dumps(shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -105,6 +106,6 @@ def main(argv: Sequence[str]) -> int:
         partial.replace(GUIDE)
         return 0
     if not GUIDE.exists() or GUIDE.read_text(encoding="utf-8") != expected:
-        print(f"{GUIDE.relative_to(PACK_ROOT)} is stale: run `python -m policypack docs --write`", file=sys.stderr)
+        print(f"{os.path.relpath(GUIDE, PACK_ROOT)} is stale: run `python -m policypack docs --write`", file=sys.stderr)
         return 1
     return 0

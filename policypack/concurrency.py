@@ -97,6 +97,9 @@ PER_FUNCTION = Meta(
         compliant='config = pulumi.Config()\n'
         'aws.lambda_.Function("fn", reserved_concurrent_executions=config.get_int("reservedConcurrency") or 10,\n'
         "    **function_args)",
+        unknowns=(
+            ("reservedConcurrentExecutions", "not applicable, naming it; judged at `pulumi up`."),
+        ),
     ),
 )
 
@@ -156,6 +159,10 @@ ACCOUNT_TOTAL = Meta(
         '    aws.lambda_.Function(f"worker-{i}", reserved_concurrent_executions=80, **function_args)',
         compliant="for i in range(12):\n"
         '    aws.lambda_.Function(f"worker-{i}", reserved_concurrent_executions=50, **function_args)',
+        unknowns=(
+            ("reservedConcurrentExecutions", "left out of the sum, and the function is named in a not-applicable "
+             "reason; the sum of the known ones is still judged."),
+        ),
     ),
 )
 
@@ -204,6 +211,12 @@ PROVISIONED_WITHIN_RESERVED = Meta(
         compliant='fn = aws.lambda_.Function("fn", publish=True, reserved_concurrent_executions=10, **function_args)\n'
         'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
         "    provisioned_concurrent_executions=5)",
+        unknowns=(
+            ("provisionedConcurrentExecutions", "the function it belongs to is not judged, and the configuration is "
+             "named in a not-applicable reason."),
+            ("reservedConcurrentExecutions", "not applicable, naming the function."),
+            ("functionName", "matched through its property dependencies, else by literal name or ARN."),
+        ),
     ),
 )
 

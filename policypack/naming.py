@@ -74,6 +74,9 @@ SUFFIX = Meta(
         'if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", suffix) or len(suffix) > 20:\n'
         '    raise ValueError(f"environmentSuffix {suffix!r}: use lowercase letters, digits and hyphens")\n'
         'aws.lambda_.Function("fn", name=f"transaction-processor-{suffix}", **function_args)',
+        unknowns=(
+            ("name", "not applicable, naming name; the suffix itself is still judged."),
+        ),
     ),
 )
 
@@ -145,6 +148,9 @@ NAME_LIMITS = Meta(
         links=(NAMING_DOC, "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"),
         failing='aws.lambda_.Function("fn", name=f"Transaction Processor {suffix}", **function_args)',
         compliant='aws.lambda_.Function("fn", name=f"transaction-processor-{suffix}", **function_args)',
+        unknowns=(
+            ("name", "not applicable, naming name; judged at `pulumi up`."),
+        ),
     ),
 )
 

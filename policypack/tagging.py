@@ -63,6 +63,11 @@ REQUIRE_TAGS = Meta(
         'tags = {"Environment": config.require("environment"), "Team": config.require("team"),\n'
         '        "CostCenter": config.require("costCenter")}\n'
         'aws.cloudwatch.LogGroup("logs", tags=tags)',
+        unknowns=(
+            ("tags", "when the provider's default tags do not already cover every required key: not applicable, naming "
+             "tags."),
+            ("tags.<key>", "a value unknown at preview counts as present."),
+        ),
     ),
 )
 
@@ -155,6 +160,9 @@ ENVIRONMENT_MATCH = Meta(
         compliant='config = pulumi.Config()\n'
         'tags = {"Environment": config.require("environment"), "Team": config.require("team"),\n'
         '        "CostCenter": config.require("costCenter")}',
+        unknowns=(
+            ("tags.Environment", "not applicable, naming the resource; the known values are still judged."),
+        ),
     ),
 )
 
@@ -168,7 +176,9 @@ def _environment_values(s: StackContext) -> list[tuple[Res, Any]]:
             tags = string_map(res.props.get("tags"))
         else:
             continue
-        if isinstance(tags, dict) and "Environment" in tags:
+        if tags is UNKNOWN:
+            found.append((res, UNKNOWN))
+        elif isinstance(tags, dict) and "Environment" in tags:
             found.append((res, tags["Environment"]))
     return found
 

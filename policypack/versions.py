@@ -53,6 +53,11 @@ UNPUBLISHED = Meta(
         'live = aws.lambda_.Alias("live", name="live", function_name=fn.name, function_version=fn.version)\n'
         'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
         "    provisioned_concurrent_executions=5)",
+        unknowns=(
+            ("qualifier", "not applicable here, naming qualifier: "
+             "lambda-provisioned-concurrency-require-published-version follows it to the Function or Alias it came "
+             "from."),
+        ),
     ),
 )
 
@@ -115,6 +120,13 @@ PUBLISHED_VERSION = Meta(
         'live = aws.lambda_.Alias("live", name="live", function_name=fn.name, function_version=fn.version)\n'
         'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
         "    provisioned_concurrent_executions=5)",
+        unknowns=(
+            ("qualifier", "followed through its property dependencies to the Function (then `publish` decides) or the "
+             "Alias it came from; coming from neither, not applicable, naming the configuration."),
+            ("functionVersion", "of an Alias: followed to the Function it came from; coming from none, not applicable, "
+             "naming the alias."),
+            ("publish", "of the Function reached: not applicable, naming the function."),
+        ),
     ),
 )
 
@@ -252,6 +264,10 @@ PUBLISHED_ALIAS = Meta(
         compliant='fn = aws.lambda_.Function("fn", publish=True, **function_args)\n'
         'live = aws.lambda_.Alias("live", name="live", function_name=fn.name, function_version=fn.version)\n'
         'pulumi.export("version", fn.version)\npulumi.export("alias_arn", live.arn)',
+        unknowns=(
+            ("publish", "not applicable, naming the function; the alias is still required."),
+            ("functionName", "of an Alias: matched through its property dependencies, else by literal name or ARN."),
+        ),
     ),
 )
 

@@ -147,6 +147,8 @@ class TransactionProcessor(pulumi.ComponentResource):
                 }
             )
         # In a key policy "Resource": "*" means this key; the role must exist before it is named as a principal.
+        # The role's use of the key is granted here, not in an IAM document: the key's ARN is unknown until the
+        # key exists, and an IAM document naming it could only be judged at `pulumi up`.
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts {function_name}'s environment, its table and its logs",
@@ -214,31 +216,6 @@ class TransactionProcessor(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        # The key ARN holds a provider-generated id, so this document is unknown until the key exists.
-        key_policy = aws.iam.RolePolicy(
-            f"{name}-key-policy",
-            name=f"{SERVICE_NAME}-kms-{suffix}",
-            role=self.role.id,
-            policy=self.key.arn.apply(
-                lambda key_arn: _document(
-                    {
-                        "Sid": "DecryptEnvironment",
-                        "Effect": "Allow",
-                        "Action": "kms:Decrypt",
-                        "Resource": key_arn,
-                    },
-                    {
-                        "Sid": "TableEncryptionThroughDynamoDb",
-                        "Effect": "Allow",
-                        "Action": TABLE_KEY_ACTIONS,
-                        "Resource": key_arn,
-                        "Condition": {"StringEquals": {"kms:ViaService": dynamodb_service}},
-                    },
-                )
-            ),
-            opts=child,
-        )
-
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=function_name,
@@ -264,7 +241,7 @@ class TransactionProcessor(pulumi.ComponentResource):
                 }
             ),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, data_policy, key_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, data_policy]),
         )
 
         self.alias = aws.lambda_.Alias(

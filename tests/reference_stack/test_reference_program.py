@@ -103,7 +103,6 @@ def test_resources_and_parents(deployed: dict[str, Any]) -> None:
             PROVISIONED,
             ROLE,
             ROLE_POLICY,
-            ROLE_POLICY,
             KEY,
             KMS_ALIAS,
             TABLE,
@@ -182,7 +181,6 @@ def test_physical_names_carry_the_suffix_and_fit_aws_limits(deployed: dict[str, 
         (FUNCTION, f"transaction-processor-{suffix}"),
         (ROLE, f"transaction-processor-role-{suffix}"),
         (ROLE_POLICY, f"transaction-processor-data-{suffix}"),
-        (ROLE_POLICY, f"transaction-processor-kms-{suffix}"),
         (LOG_GROUP, f"/aws/lambda/transaction-processor-{suffix}"),
         (KMS_ALIAS, f"alias/transaction-processor-{suffix}"),
         (TABLE, f"transactions-{suffix}"),
@@ -255,18 +253,7 @@ def test_role_policies_are_least_privilege(deployed: dict[str, Any]) -> None:
     ]
     assert_pack_acceptable_iam(data["policy"])
 
-    key_arn = only(deployed, FUNCTION)["inputs"]["kmsKeyArn"]
-    kms = by_name(deployed, ROLE_POLICY, "-kms-")["inputs"]
-    kms_statements = statements(kms["policy"])
-    assert kms_statements[0] == {
-        "Sid": "DecryptEnvironment",
-        "Effect": "Allow",
-        "Action": "kms:Decrypt",
-        "Resource": key_arn,
-    }
-    assert all(s["Resource"] == key_arn for s in kms_statements)
-    assert kms_statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}
-    assert_pack_acceptable_iam(kms["policy"])
+    assert len([r for r in deployed["resources"] if r["type"] == ROLE_POLICY]) == 1
 
 
 def test_exports(deployed: dict[str, Any]) -> None:
@@ -290,7 +277,6 @@ def test_preview_knows_every_checked_document_but_the_kms_grant(previewed: dict[
     data = by_name(previewed, ROLE_POLICY, "-data-")["inputs"]["policy"]
     assert UNKNOWN not in data
     assert_pack_acceptable_iam(data)
-    assert by_name(previewed, ROLE_POLICY, "-kms-")["inputs"]["policy"] == UNKNOWN
     key = only(previewed, KEY)["inputs"]
     assert UNKNOWN not in key["policy"]
     assert UNKNOWN not in only(previewed, ROLE)["inputs"]["assumeRolePolicy"]

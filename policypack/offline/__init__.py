@@ -1,0 +1,1 @@
+"""The offline check: `python -m policypack check` runs a Pulumi program under mocks against policy packs."""

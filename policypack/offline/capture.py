@@ -1,0 +1,193 @@
+"""Runs a Pulumi program in a fresh child process under the AWS-aware mocks and reads back what it registered."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from . import aws_mock
+from .errors import CheckError
+from .project import Program, StackConfig
+from .wire import Wire
+
+ORGANIZATION: Final = "organization"
+PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Options:
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    delete_before_replace_defined: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    custom_timeouts: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CapturedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    inputs: Mapping[str, Wire]
+    outputs: Mapping[str, Wire]
+    id: str
+    external: bool = False
+    default_provider: bool = False
+    options: Options = Options()
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+
+@dataclass(frozen=True)
+class Capture:
+    resources: tuple[CapturedResource, ...]
+
+    @property
+    def root(self) -> CapturedResource:
+        return next(r for r in self.resources if r.type == "pulumi:pulumi:Stack")
+
+    def by_urn(self) -> dict[str, CapturedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+def _resource(record: Mapping[str, Any]) -> CapturedResource:
+    options = record.get("options") or {}
+    return CapturedResource(
+        urn=record["urn"],
+        type=record["type"],
+        name=record["name"],
+        custom=bool(record["custom"]),
+        parent=record["parent"],
+        provider=record["provider"],
+        dependencies=tuple(record["dependencies"]),
+        property_dependencies={k: tuple(v) for k, v in record["propertyDependencies"].items()},
+        inputs=record["inputs"],
+        outputs=record["outputs"],
+        id=record["id"],
+        external=bool(record.get("external")),
+        default_provider=bool(record.get("defaultProvider")),
+        options=Options(
+            protect=bool(options.get("protect")),
+            ignore_changes=tuple(options.get("ignoreChanges", ())),
+            delete_before_replace=bool(options.get("deleteBeforeReplace")),
+            delete_before_replace_defined=bool(options.get("deleteBeforeReplaceDefined")),
+            additional_secret_outputs=tuple(options.get("additionalSecretOutputs", ())),
+            aliases=tuple(options.get("aliases", ())),
+            custom_timeouts=options.get("customTimeouts") or {},
+        ),
+    )
+
+
+class CaptureProcess:
+    """The child process that runs the program; start() returns at once, result() waits for it."""
+
+    def __init__(self, program: Program, stack: StackConfig, preview: bool) -> None:
+        self.program = program
+        self.stack = stack
+        self.preview = preview
+        self._tmp = tempfile.TemporaryDirectory(prefix="policypack-capture-")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reading = threading.Event()
+
+    def start(self) -> None:
+        request_path = Path(self._tmp.name) / "request.json"
+        request_path.write_text(json.dumps(self._request()), encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "policypack.offline.capture_child", str(request_path), str(self._result_path)],
+            cwd=self.program.directory,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    @property
+    def _result_path(self) -> Path:
+        return Path(self._tmp.name) / "result.json"
+
+    def _request(self) -> dict[str, Any]:
+        return {
+            "projectDir": str(self.program.directory.resolve()),
+            "main": str(self.program.main.resolve()),
+            "project": self.program.name,
+            "stack": self.stack.name,
+            "organization": ORGANIZATION,
+            "preview": self.preview,
+            "config": dict(self.stack.values),
+            "secretKeys": list(self.stack.secret_keys),
+        }
+
+    def result(self) -> tuple[Capture, str]:
+        """The capture and the program's own output (stdout and stderr)."""
+        if self._process is None:
+            raise RuntimeError("CaptureProcess.result() before start()")
+        self._reading.set()
+        stdout, stderr = self._process.communicate()
+        output = (stdout + stderr).decode("utf-8", "replace")
+        if not self._result_path.exists():
+            raise CheckError(f"program {self._main_label()} could not be run: {_last_line(output)}", output)
+        result = json.loads(self._result_path.read_text(encoding="utf-8"))
+        if result.get("error"):
+            raise self._failure(result["error"], output)
+        return Capture(tuple(_resource(r) for r in result["resources"])), output
+
+    def _failure(self, error: Mapping[str, str], output: str) -> CheckError:
+        main = self._main_label()
+        detail = "\n".join(part for part in (output.rstrip(), error.get("traceback", "").rstrip()) if part)
+        if error["kind"] == "invoke":
+            known = ", ".join(aws_mock.INVOKES)
+            return CheckError(
+                f"program {main} calls invoke '{error['message']}', which the offline check cannot answer "
+                f"(it answers {known})",
+                detail,
+            )
+        if error["kind"] == "log":
+            return CheckError(f"program {main} logged an error: {error['message']}", detail)
+        message = f": {error['message']}" if error["message"] else ""
+        return CheckError(f"program {main} raised {error['type']}{message}", detail)
+
+    def _main_label(self) -> str:
+        return _display_path(self.program.main_file)
+
+    def stop(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            # A thread in result() drains and closes the pipes; otherwise do it here.
+            if self._reading.is_set():
+                process.wait()
+            else:
+                process.communicate()
+        self._tmp.cleanup()
+
+
+def _last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,161 @@
+"""One offline check: capture the program and start the packs in parallel, then analyse, then report."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from .capture import ORGANIZATION, CaptureProcess
+from .errors import CheckError
+from .pack_process import PackProcess, RunContext
+from .project import Program, StackConfig, default_stack, load_pack, load_program, load_stack_config
+from .report import Report, sort_violations
+
+if TYPE_CHECKING:
+    from . import config as pconfig
+    from .engine import Findings, PackSession
+
+MODES: Final = ("preview", "update")
+ConfigSource = Path | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    program_dir: Path = Path(".")
+    stack: str | None = None
+    mode: str = "preview"
+    policy_packs: Sequence[Path] = ()
+    policy_configs: Sequence[ConfigSource] = ()
+
+
+@dataclass
+class CheckRun:
+    """What a run produced besides the report: the program's output, the packs' stderr, their process ids."""
+
+    report: Report
+    program_output: str = ""
+    pack_stderr: dict[str, str] = field(default_factory=dict)
+    pack_pids: list[int] = field(default_factory=list)
+
+
+def default_pack_dir() -> Path:
+    """This repository's pack: the nearest directory above the `policypack` package with a PulumiPolicy.yaml."""
+    for directory in Path(__file__).resolve().parents:
+        if (directory / "PulumiPolicy.yaml").is_file():
+            return directory
+    raise CheckError("no default policy pack: no PulumiPolicy.yaml above the policypack package; pass --policy-pack")
+
+
+def _layer(source: ConfigSource | None) -> tuple[pconfig.Layer, str]:
+    from . import config as pconfig
+
+    if source is None:
+        return {}, ""
+    if isinstance(source, Mapping):
+        return pconfig.parse(source, "policy config"), "policy config"
+    return pconfig.load_file(Path(source)), str(source)
+
+
+def _context(program: Program, stack: StackConfig, preview: bool) -> RunContext:
+    tags = {"pulumi:project": program.name, "pulumi:runtime": "python"}
+    if program.description:
+        tags["pulumi:description"] = program.description
+    return RunContext(program.name, stack.name, ORGANIZATION, preview, stack.values, stack.secret_keys, tags)
+
+
+def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
+    if options.mode not in MODES:
+        raise CheckError(f"--mode must be one of {', '.join(MODES)}, not '{options.mode}'")
+    program = load_program(options.program_dir)
+    stack = load_stack_config(program, options.stack or default_stack(program))
+    specs = [load_pack(Path(d)) for d in (options.policy_packs or [default_pack_dir()])]
+    if len(options.policy_configs) > len(specs):
+        raise CheckError(
+            f"{len(options.policy_configs)} policy pack configs for {len(specs)} policy packs; "
+            "each --policy-pack-config pairs with a --policy-pack, in order"
+        )
+    run = CheckRun(Report(program.name, stack.name, options.mode, (), 0, ()))
+    run.pack_pids = pids if pids is not None else []
+    with contextlib.ExitStack() as cleanup:
+        # Both children start before the imports below (grpc, jsonschema), which then overlap with them.
+        context = _context(program, stack, options.mode == "preview")
+        capture = CaptureProcess(program, stack, context.preview)
+        cleanup.callback(capture.stop)
+        capture.start()
+        processes = [PackProcess(spec, context) for spec in specs]
+        for process in processes:
+            cleanup.callback(_keep_stderr, run, process)
+            cleanup.callback(process.stop)
+            process.start()
+            if process.pid is not None:
+                run.pack_pids.append(process.pid)
+        from .engine import analyze, open_session
+
+        configs = [*options.policy_configs, *[None] * (len(specs) - len(options.policy_configs))]
+        layers = [_layer(source) for source in configs]
+        pool = ThreadPoolExecutor(max_workers=len(specs) + 1)
+        cleanup.callback(pool.shutdown, wait=False, cancel_futures=True)
+        futures = [
+            pool.submit(open_session, process, context, layer, source)
+            for process, (layer, source) in zip(processes, layers, strict=True)
+        ]
+        cleanup.callback(_close_sessions, futures)
+        captured_future = pool.submit(capture.result)
+        _first_failure([captured_future, *futures])
+        captured, run.program_output = captured_future.result()
+        sessions = [f.result() for f in futures]
+        findings = analyze(captured, sessions)
+        run.report = _report(program, stack, options.mode, sessions, findings)
+    return run
+
+
+def _first_failure(futures: Sequence[Future[Any]]) -> None:
+    """Raises the first failure as soon as it happens, so that a broken pack does not wait for the program."""
+    pending: Sequence[Future[Any]] = futures
+    while pending:
+        # Short waits: a signal caught by another thread runs its handler only when this thread wakes up.
+        done, not_done = wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            break
+        pending = list(not_done)
+    for future in futures:
+        if future.done() and future.exception() is not None:
+            future.result()
+
+
+def _close_sessions(futures: Sequence[Future[PackSession]]) -> None:
+    for future in futures:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            future.result().close()
+
+
+def _keep_stderr(run: CheckRun, process: PackProcess) -> None:
+    run.pack_stderr[str(process.spec.directory)] = process.stderr()
+
+
+def _report(program: Program, stack: StackConfig, mode: str, sessions: list[PackSession], found: Findings) -> Report:
+    resources = [r for r in found.resources if not r.default_provider and not r.external]
+    return Report(
+        project=program.name,
+        stack=stack.name,
+        mode=mode,
+        packs=tuple(s.pack_info() for s in sessions),
+        resources=len(resources),
+        violations=sort_violations(found.violations),
+        not_applicable=tuple(sorted(found.not_applicable, key=lambda n: (n.urn, n.policy, n.policy_pack, n.reason))),
+        remediations=tuple(sorted(found.remediations, key=lambda r: (r.urn, r.policy, r.policy_pack))),
+        program_file=_relative(program.main_file),
+        warnings=tuple(w for s in sessions for w in s.warnings),
+    )
+
+
+def _relative(path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()

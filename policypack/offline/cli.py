@@ -1,0 +1,114 @@
+"""`python -m policypack check`: flags, output and exit codes as in CHECK.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from .check import MODES, CheckOptions, CheckRun, run_check
+from .errors import CheckError
+from .report import FORMATS
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see python -m policypack check --help)\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m policypack check",
+        description="Run a Pulumi Python program under mocks against policy packs, as `pulumi preview "
+        "--policy-pack` would, without the Pulumi CLI, a backend or cloud credentials.",
+    )
+    parser.add_argument("program_dir", nargs="?", default=".", metavar="PROGRAM_DIR", help="default: .")
+    parser.add_argument("--stack", help="default: the only Pulumi.<stack>.yaml, else dev")
+    parser.add_argument("--mode", choices=MODES, default="preview", help="default: preview")
+    parser.add_argument("--policy-pack", action="append", default=[], metavar="DIR", help="repeatable")
+    parser.add_argument(
+        "--policy-pack-config", action="append", default=[], metavar="FILE", help="pairs with --policy-pack, in order"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    parser.add_argument("--output", metavar="FILE", help="write the report there instead of standard output")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks, program output and pack stderr")
+    return parser
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def write_atomically(path: Path, text: str) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _options(args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(
+        program_dir=Path(args.program_dir),
+        stack=args.stack,
+        mode=args.mode,
+        policy_packs=[Path(p) for p in args.policy_pack],
+        policy_configs=[Path(p) for p in args.policy_pack_config],
+    )
+
+
+def _print_verbose(run: CheckRun) -> None:
+    if run.program_output.strip():
+        sys.stderr.write(f"--- program output\n{run.program_output.rstrip()}\n")
+    for directory, stderr in run.pack_stderr.items():
+        if stderr.strip():
+            sys.stderr.write(f"--- policy pack {directory} stderr\n{stderr.rstrip()}\n")
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        sys.stderr.write(f"error: --output {args.output}: its directory does not exist\n")
+        return EXIT_ERROR
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        run = run_check(_options(args))
+    except CheckError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        if args.verbose and exc.detail:
+            sys.stderr.write(exc.detail.rstrip() + "\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted; the check did not finish\n")
+        return EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.verbose:
+        _print_verbose(run)
+    for warning in run.report.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    rendered = run.report.render(args.format)
+    if args.output:
+        try:
+            write_atomically(Path(args.output), rendered)
+        except OSError as exc:
+            sys.stderr.write(f"error: --output {args.output}: {exc.strerror}\n")
+            return EXIT_ERROR
+    else:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+    return run.report.exit_code

@@ -1,0 +1,2 @@
+def table_name() -> str:
+    return "orders"

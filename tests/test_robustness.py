@@ -26,7 +26,8 @@ READ_KEYS = [
 ]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False),  # the engine's JSON has neither st.integers(-(2**53), 2**53).map(float),
+    # The engine's JSON has neither NaN nor infinities.
+    st.none(), st.booleans(), st.floats(allow_nan=False, allow_infinity=False), st.integers(-(2**53), 2**53).map(float),
     st.text(max_size=30), st.text(min_size=2000, max_size=5000, alphabet="ab*?:/-"),
     st.sampled_from(["$LATEST", "$LATEST.PUBLISHED", "*", "arn:aws:dynamodb:*:*:table/*", "Allow", "production",
                      "alias/aws/lambda", "ENCRYPT_DECRYPT", "RSA_2048", "Active", "arm64", "", "-1", "1e309"]),

@@ -29,7 +29,8 @@ def busy_function_stack(aliases: int) -> list[dict[str, Any]]:
             "functionVersion": UNKNOWN}, "propertyDependencies": {"functionName": ["fn"], "functionVersion": ["fn"]}
             if by_dependency else {}})
         resources.append({"type": aws.PROVISIONED_CONCURRENCY, "name": f"pc{i}", "props": {
-            "functionName": "fn-dev", "qualifier": "live" if i % 3 else UNKNOWN, "provisionedConcurrentExecutions": 0.0},
+            "functionName": "fn-dev", "qualifier": "live" if i % 3 else UNKNOWN,
+            "provisionedConcurrentExecutions": 0.0},
             "propertyDependencies": {"qualifier": [f"a{i}"]}})
     return resources
 
@@ -67,8 +68,10 @@ def test_cycles_and_dangling_urns_never_raise() -> None:
         {"type": "guardrails:x:Component", "name": "comp", "props": {}, "parent": "urn:pulumi:dev::x::gone"},
         {"type": "guardrails:x:Component", "name": "comp-child", "props": {}, "parent": "comp"},
         function("fn", publish=False, reservedConcurrentExecutions=10),
-        {"type": aws.ALIAS, "name": "live", "props": {"name": "live", "functionName": UNKNOWN, "functionVersion": UNKNOWN},
-         "propertyDependencies": {"functionName": ["live", "fn"], "functionVersion": ["pc", "urn:pulumi:dev::x::gone"]}},
+        {"type": aws.ALIAS, "name": "live",
+         "props": {"name": "live", "functionName": UNKNOWN, "functionVersion": UNKNOWN},
+         "propertyDependencies": {"functionName": ["live", "fn"],
+                                  "functionVersion": ["pc", "urn:pulumi:dev::x::gone"]}},
         {"type": aws.PROVISIONED_CONCURRENCY, "name": "pc", "props": {"functionName": UNKNOWN, "qualifier": UNKNOWN,
          "provisionedConcurrentExecutions": 5}, "dependencies": ["pc", "nowhere"],
          "propertyDependencies": {"qualifier": ["pc", "live", "comp", "fn"], "functionName": ["fn", "gone"]}},

@@ -79,8 +79,8 @@ def check_function_key(r: ResourceContext) -> None:
         problem = "kmsKeyArn is not set"
     elif not isinstance(key, str):
         problem = f"kmsKeyArn is {describe(key)}, not a KMS key ARN"
-    elif match := AWS_MANAGED_ALIAS.search(key):
-        problem = f"kmsKeyArn names the AWS managed key {match.group(1)}"
+    elif AWS_MANAGED_ALIAS.search(key):
+        problem = "kmsKeyArn names an AWS managed key (an alias under alias/aws/)"
     else:
         return
     if variables is UNKNOWN:

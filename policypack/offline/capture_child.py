@@ -419,16 +419,24 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 every failure of the program is reported to the parent
         error = _describe_failure(exc, monitor)
     if error is None and errors.messages:
-        error = {"kind": "log", "type": "error", "message": errors.messages[0], "traceback": ""}
+        error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
     return {"resources": monitor.result(), "error": error}
+
+
+def one_line(message: str) -> str:
+    """The first line of a message, without the property values the SDK appends to its type errors (they may
+    hold secrets) and at most 240 characters; the whole text stays in the --verbose detail."""
+    lines = message.strip().splitlines()
+    line = re.split(r": [\[{]|\s\{'", lines[0], maxsplit=1)[0] if lines else ""
+    return line if len(line) <= 240 else line[:237] + "..."
 
 
 def _describe_failure(exc: BaseException, monitor: CapturingMonitor) -> dict[str, str]:
     if monitor.unsupported_invokes:
         token = monitor.unsupported_invokes[0]
         return {"kind": "invoke", "type": "", "message": token, "traceback": traceback.format_exc()}
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return {"kind": "program", "type": type(exc).__name__, "message": message, "traceback": traceback.format_exc()}
+    return {"kind": "program", "type": type(exc).__name__, "message": one_line(str(exc)),
+            "traceback": traceback.format_exc()}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,38 @@
+"""Through the offline check end to end: no value a program put in a string field, an environment variable or a
+secret appears in any report format, and an error line does not quote property values either."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policypack.registry import PACK_ROOT
+
+PROGRAMS = Path(__file__).parent / "programs"
+MARK = "ZQX"
+
+
+def check(program: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "policypack", "check", str(PROGRAMS / program), *args],
+                          cwd=PACK_ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("report_format", ["text", "json", "sarif"])
+def test_no_marked_value_reaches_a_report(tmp_path: Path, mode: str, report_format: str) -> None:
+    output = tmp_path / f"report.{report_format}"
+    result = check("secrets_everywhere", "--mode", mode, "--format", report_format, "--output", str(output))
+    report = output.read_text(encoding="utf-8")
+    assert result.returncode == 1, result.stderr
+    assert report.count("mandatory") + report.count('"error"') >= 10, report
+    assert MARK not in report + result.stdout + result.stderr
+
+
+def test_an_error_line_does_not_quote_property_values() -> None:
+    result = check("secret_in_error")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "raised AssertionError" in result.stderr
+    assert MARK not in result.stderr + result.stdout

@@ -14,8 +14,8 @@ tags = {"Environment": mark("environment"), "Team": mark("team"), "CostCenter": 
 role = aws.iam.Role(
     "role",
     name=mark("role name with spaces"),
-    assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                   "Principal": {"Service": mark("principal")}}]}),
+    assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": mark("principal")}}]}),
     tags=tags,
 )
 key = aws.kms.Key("key", description=mark("key description"), enable_key_rotation=False, deletion_window_in_days=45,

@@ -91,6 +91,19 @@ class Meta:
     def message(self, text: str) -> str:
         return f"{text} See {self.anchor}"
 
+    def sdk_fields(self) -> dict[str, Any]:
+        """The SDK's own policy fields, filled from this metadata."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.level,
+            "config_schema": PolicyConfigSchema(self.schema_properties()),
+            "severity": self.severity,
+            "tags": list(self.tags),
+            "remediation_steps": self.remediation_steps,
+            "url": self.url,
+        }
+
 
 # --- exemptions -------------------------------------------------------------------------------------------
 
@@ -247,16 +260,9 @@ class GuardResourcePolicy(ResourceValidationPolicy):
         self._check = check
         self._fix = fix
         super().__init__(
-            name=meta.name,
-            description=meta.description,
             validate=self._validate,
             remediate=self._remediate if fix else None,  # type: ignore[arg-type]  # the SDK accepts a plain result
-            enforcement_level=meta.level,
-            config_schema=PolicyConfigSchema(meta.schema_properties()),
-            severity=meta.severity,
-            tags=list(meta.tags),
-            remediation_steps=meta.remediation_steps,
-            url=meta.url,
+            **meta.sdk_fields(),
         )
 
     def applies_to(self, resource_type: str) -> bool:
@@ -396,17 +402,7 @@ class GuardStackPolicy(StackValidationPolicy):
     def __init__(self, meta: Meta, check: StackCheck) -> None:
         self.meta = meta
         self._check = check
-        super().__init__(
-            name=meta.name,
-            description=meta.description,
-            validate=self._validate,
-            enforcement_level=meta.level,
-            config_schema=PolicyConfigSchema(meta.schema_properties()),
-            severity=meta.severity,
-            tags=list(meta.tags),
-            remediation_steps=meta.remediation_steps,
-            url=meta.url,
-        )
+        super().__init__(validate=self._validate, **meta.sdk_fields())
 
     def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
         try:

@@ -97,3 +97,15 @@ def test_a_config_that_breaks_a_schema_is_refused(tmp_path: Path) -> None:
     broken.write_text(json.dumps({"cloudwatch-log-group-configure-retention": {"maxRetentionDays": "thirty"}}))
     with pytest.raises(CheckError, match=r"cloudwatch-log-group-configure-retention.*maxRetentionDays"):
         check_program(REFERENCE, stack="dev", policy_config=broken)
+
+
+def test_an_iam_document_unknown_at_preview_is_advisory_then_mandatory_at_update() -> None:
+    program = Path(__file__).parent / "programs" / "iam_from_output"
+    iam_policies = ("iam-policy-disallow-wildcard-actions", "iam-policy-disallow-wildcard-resources")
+    preview = [v for v in check_program(program, mode="preview").violations if v.policy in iam_policies]
+    assert sorted((v.policy, v.resource_name, v.enforcement_level) for v in preview) == [
+        (policy, "orders-access", "advisory") for policy in iam_policies]
+    assert all("can't run policy" in v.message and "during preview" in v.message for v in preview)
+    update = check_program(program, mode="update")
+    assert found(update) == [("iam-policy-disallow-wildcard-actions", "orders-access", "mandatory")]
+    assert update.exit_code == 1

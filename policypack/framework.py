@@ -225,10 +225,17 @@ class ResourceContext:
         self.urn = args.urn
         self.props: dict[str, Any] = plain(args.props)
         self.config = config
-        provider = args.provider
-        self.provider_props: dict[str, Any] = plain(provider.props) if provider is not None else {}
+        self._provider = args.provider
+        self._provider_props: dict[str, Any] | None = None
         self.findings: list[Finding] = []
         self.undecided: list[str] = []
+
+    @property
+    def provider_props(self) -> dict[str, Any]:
+        """The provider's inputs, read on first use (only the tagging rule needs them)."""
+        if self._provider_props is None:
+            self._provider_props = plain(self._provider.props) if self._provider is not None else {}
+        return self._provider_props
 
     def fail(self, message: str) -> None:
         self.findings.append(Finding(message))
@@ -309,19 +316,38 @@ def resource_policy(meta: Meta, check: ResourceCheck, fix: ResourceFix | None = 
 # --- stack policies ----------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
 class Res:
-    """A stack resource with its outputs read once into plain data."""
+    """A stack resource; its outputs are read into plain data on first use, all of them or one key."""
 
-    urn: str
-    type: str
-    name: str
-    props: dict[str, Any]
-    source: PolicyResource
+    __slots__ = ("_props", "name", "source", "type", "urn")
+
+    def __init__(self, urn: str, type_: str, name: str, source: PolicyResource) -> None:
+        self.urn, self.type, self.name, self.source = urn, type_, name, source
+        self._props: dict[str, Any] | None = None
+
+    @property
+    def props(self) -> dict[str, Any]:
+        if self._props is None:
+            self._props = _plain_props(self.source)
+        return self._props
+
+    def prop(self, key: str) -> Any:
+        """One top-level output as plain data (None when absent), without reading the others."""
+        if self._props is not None:
+            return self._props.get(key)
+        source = self.source.props
+        try:
+            if key not in list(source):
+                return None
+            return plain(source[key])
+        except UnknownValueError:
+            return UNKNOWN
+        except Exception:  # noqa: BLE001
+            return None
 
     @property
     def physical_name(self) -> str | None:
-        value = self.props.get("name")
+        value = self.prop("name")
         return value if isinstance(value, str) else None
 
 
@@ -331,14 +357,12 @@ class StackIndex:
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
         self.by_urn: dict[str, Res] = {}
         self.by_type: dict[str, list[Res]] = defaultdict(list)
-        self.by_name: dict[tuple[str, str], list[Res]] = defaultdict(list)
+        self._names: dict[str, dict[str, list[Res]]] = {}
         self.children: dict[str, list[Res]] = defaultdict(list)
         for source in resources:
-            res = Res(source.urn, source.resource_type, source.name, _plain_props(source), source)
+            res = Res(source.urn, source.resource_type, source.name, source)
             self.by_urn[res.urn] = res
             self.by_type[res.type].append(res)
-            if res.physical_name is not None:
-                self.by_name[(res.type, res.physical_name)].append(res)
             if source.parent is not None:
                 self.children[source.parent.urn].append(res)
 
@@ -346,7 +370,15 @@ class StackIndex:
         return [res for resource_type in types for res in self.by_type.get(resource_type, ())]
 
     def named(self, resource_type: str, name: str) -> list[Res]:
-        return self.by_name.get((resource_type, name), [])
+        """Resources of a type by physical name; each type is indexed on its first lookup."""
+        names = self._names.get(resource_type)
+        if names is None:
+            names = defaultdict(list)
+            for res in self.by_type.get(resource_type, ()):
+                if (physical := res.physical_name) is not None:
+                    names[physical].append(res)
+            self._names[resource_type] = names
+        return names.get(name, [])
 
     def property_sources(self, res: Res, prop: str) -> list[Res]:
         """The resources `prop` was computed from, with components expanded into their custom descendants."""

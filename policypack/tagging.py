@@ -173,7 +173,7 @@ def _environment_values(s: StackContext) -> list[tuple[Res, Any]]:
         if res.type == aws.PROVIDER:
             tags: Any = aws.provider_default_tags(res.props)
         elif res.type.startswith("aws:"):
-            tags = string_map(res.props.get("tags"))
+            tags = string_map(res.prop("tags"))
         else:
             continue
         if tags is UNKNOWN:

@@ -17,6 +17,7 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
 )
+from pulumi_policy.proxy import unknown_checking_proxy as _proxy
 from pulumi_policy.secret import Secret
 
 UNKNOWN_SENTINELS: Final = frozenset(
@@ -53,11 +54,32 @@ class Unknown:
 UNKNOWN: Final = Unknown()
 
 
+_DICT_PROXY: Final = type(_proxy({}))
+_LIST_PROXY: Final = type(_proxy({"l": []})["__target"]["l"])
+_SCALARS: Final = (float, bool, int, type(None))
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """A copy made of dicts, lists and scalars, with UNKNOWN wherever the engine sent an unknown value.
 
-    Uses only what the SDK's proxies allow without raising: keys, len, and item access guarded per item.
+    The SDK's unknown-checking proxies are read through their raw children (`proxy["__target"]`, as the SDK's
+    own serializer does), where an unknown is still its sentinel string; anything else goes the guarded way.
     """
+    kind = type(value)
+    if kind is str:
+        return UNKNOWN if value in UNKNOWN_SENTINELS else value
+    if kind in _SCALARS:
+        return value
+    if depth <= MAX_DEPTH and (kind is _DICT_PROXY or kind is _LIST_PROXY):
+        target = value["__target"]
+        if kind is _DICT_PROXY:
+            return {str(k): plain(v, depth + 1) for k, v in target.items()}
+        return [plain(v, depth + 1) for v in target]
+    return _plain(value, depth)
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """The guarded way: only keys, len and item access, each item read under a catch of the unknown error."""
     if depth > MAX_DEPTH:
         return UNKNOWN
     if isinstance(value, Secret):

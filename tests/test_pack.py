@@ -141,3 +141,14 @@ def test_pack_process_analyzes_a_resource(pack_channel: agrpc.AnalyzerStub) -> N
     found = {(d.policyName, apb.EnforcementLevel.Name(d.enforcementLevel)) for d in response.diagnostics}
     assert ("lambda-reserved-concurrency-restrict-per-function", "MANDATORY") in found
     assert ("aws-resource-require-tags", "MANDATORY") in found
+
+
+def test_plain_reads_the_sdks_proxies_with_their_unknowns() -> None:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    from policypack.values import UNKNOWN, plain
+
+    props = unknown_checking_proxy({"a": {"b": [UNKNOWN_STRING_VALUE, 1.0, {"c": UNKNOWN_STRING_VALUE}]},
+                                    "d": UNKNOWN_STRING_VALUE, "e": "text", "f": None, "g": True})
+    assert plain(props) == {"a": {"b": [UNKNOWN, 1.0, {"c": UNKNOWN}]}, "d": UNKNOWN, "e": "text", "f": None,
+                            "g": True}

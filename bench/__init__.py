@@ -1,0 +1,1 @@
+"""The pack's benchmark: `python bench/run.py`."""

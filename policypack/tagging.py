@@ -85,13 +85,18 @@ def _is_taggable(resource_type: str, props: Mapping[str, Any]) -> bool:
     return resource_type in aws.TAGGABLE or (resource_type.startswith("aws:") and "tags" in props)
 
 
+def _missing(config: Mapping[str, Any], tags: Any, default_tags: Mapping[str, Any]) -> list[str]:
+    """Required keys with a value neither in the resource's tags nor in the provider's default tags."""
+    present = tags if isinstance(tags, dict) else {}
+    return [key for key in _required(config)
+            if not _has_value(default_tags.get(key)) and not _has_value(present.get(key))]
+
+
 def check_tags(r: ResourceContext) -> None:
     if not _is_taggable(r.type, r.props):
         return
     tags = string_map(r.props.get("tags"))
-    defaults = aws.provider_default_tags(r.provider_props)
-    missing = [key for key in _required(r.config)
-               if not _has_value(defaults.get(key)) and not (isinstance(tags, dict) and _has_value(tags.get(key)))]
+    missing = _missing(r.config, tags, aws.provider_default_tags(r.provider_props))
     if not missing:
         return
     if tags is UNKNOWN:
@@ -101,18 +106,16 @@ def check_tags(r: ResourceContext) -> None:
 
 
 def fill_tags(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
-    if not _is_taggable(args.resource_type, plain(args.props)):
+    props = plain(args.props)
+    if not _is_taggable(args.resource_type, props):
         return False
     values = config.get("defaultTagValues")
-    current = string_map(plain(args.props).get("tags"))
+    current = string_map(props.get("tags"))
     if not isinstance(values, Mapping) or current is UNKNOWN:
         return False
     provider = plain(args.provider.props) if args.provider is not None else {}
-    defaults = aws.provider_default_tags(provider)
-    present = current if isinstance(current, dict) else {}
-    fills = {key: values[key] for key in _required(config)
-             if isinstance(values.get(key), str) and values[key].strip()
-             and not _has_value(present.get(key)) and not _has_value(defaults.get(key))}
+    missing = _missing(config, current, aws.provider_default_tags(provider))
+    fills = {key: values[key] for key in missing if isinstance(values.get(key), str) and values[key].strip()}
     if not fills:
         return False
     if isinstance(current, dict) and isinstance(args.props.get("tags"), Mapping):
@@ -120,7 +123,7 @@ def fill_tags(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
         for key, value in fills.items():
             target[key] = value  # the SDK's proxy keeps secret tag values secret
     else:
-        args.props["tags"] = {**present, **fills}  # type: ignore[index]
+        args.props["tags"] = {**(current if isinstance(current, dict) else {}), **fills}  # type: ignore[index]
     return True
 
 

@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -73,6 +74,7 @@ class Meta:
     types: tuple[str, ...]
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     guide: Guide | None = None
+    _defaults: Mapping[str, Any] = field(init=False, repr=False, compare=False)
 
     @property
     def anchor(self) -> str:
@@ -85,8 +87,13 @@ class Meta:
     def schema_properties(self) -> dict[str, dict[str, Any]]:
         return {**{key: dict(value) for key, value in self.config.items()}, "exemptions": EXEMPTIONS_SCHEMA}
 
-    def defaults(self) -> dict[str, Any]:
-        return {key: value["default"] for key, value in self.schema_properties().items() if "default" in value}
+    def __post_init__(self) -> None:
+        # Read for every resource each policy sees, so computed once.
+        defaults = {key: value["default"] for key, value in self.schema_properties().items() if "default" in value}
+        object.__setattr__(self, "_defaults", MappingProxyType(defaults))
+
+    def defaults(self) -> Mapping[str, Any]:
+        return self._defaults
 
     def message(self, text: str) -> str:
         return f"{text} See {self.anchor}"

@@ -3,9 +3,10 @@
 Usage: python -u bench/profiled_pack.py <profile dir> <engine address> <pack dir>   (cwd: the pack dir)
 
 `python -m cProfile -m pulumi.policy` sees only the main thread, which imports the pack and then sleeps; the SDK
-answers RPCs on gRPC worker threads. So this wraps the SDK servicer's Analyze and AnalyzeStack in one profiler per
-method and writes, on SIGTERM or SIGINT: startup.prof (the main thread: imports, building the pack, starting the
-server), analyze.prof (every Analyze call) and analyze_stack.prof (every AnalyzeStack call).
+answers RPCs on gRPC worker threads. So this wraps the servicer's Analyze and AnalyzeStack (as the pack left
+them) in one profiler per method and writes, on SIGTERM or SIGINT: startup.prof (the main thread: imports,
+building the pack, starting the server), analyze.prof (every Analyze call) and analyze_stack.prof (every
+AnalyzeStack call).
 """
 
 from __future__ import annotations
@@ -44,23 +45,28 @@ def main() -> None:
 
     from pulumi_policy import policy as sdk
 
-    def wrap(name: str) -> None:
-        original: Callable[..., Any] = getattr(sdk._PolicyAnalyzerServicer, name)
-
+    def profiled(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
-        def profiled(self: Any, request: Any, context: Any) -> Any:
+        def run(request: Any, context: Any) -> Any:
             with lock:  # the engine's calls are sequential; the lock keeps one profiler on one thread at a time
                 profile = profiles[name]
                 profile.enable()
                 try:
-                    return original(self, request, context)
+                    return original(request, context)
                 finally:
                     profile.disable()
 
-        setattr(sdk._PolicyAnalyzerServicer, name, profiled)
+        return run
 
-    for method in profiles:
-        wrap(method)
+    # Wrapped per servicer, when the SDK builds it: by then the pack has imported and may have replaced methods.
+    sdk_init = sdk._PolicyAnalyzerServicer.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        sdk_init(self, *args, **kwargs)
+        for method in profiles:
+            setattr(self, method, profiled(method, getattr(self, method)))
+
+    sdk._PolicyAnalyzerServicer.__init__ = init  # type: ignore[method-assign]
     if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
         sys.path.pop(0)  # as under `python -m pulumi.policy`: the pack dir, not bench/, comes first
     sys.argv = [sys.argv[0], *sys.argv[2:]]

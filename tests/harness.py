@@ -19,7 +19,10 @@ from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from policypack import sdk_analyze
 from policypack.registry import PACK_DESCRIPTION, PACK_NAME, PACK_VERSION, POLICIES
+
+assert sdk_analyze.install(), "the SDK pinned in requirements-dev.txt must be one sdk_analyze was checked against"
 
 SIG = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -183,7 +186,7 @@ def run_stack(
             request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]),
                                          urn=model.urns[name], name=name,
                                          provider=model.provider(resource, inputs))
-            _collect(outcome, servicer.Analyze(request, None), name, model)
+            _collect(outcome, analyze(servicer, request), name, model)
         stack_request = apb.AnalyzeStackRequest()
         for resource in model.resources:
             name = resource["name"]
@@ -197,6 +200,15 @@ def run_stack(
             stack_request.resources.append(entry)
         _collect(outcome, servicer.AnalyzeStack(stack_request, None), f"{PROJECT}-{stack}", model)
     return outcome
+
+
+def analyze(servicer: _PolicyAnalyzerServicer, request: apb.AnalyzeRequest) -> apb.AnalyzeResponse:
+    """The pack's Analyze (sdk_analyze's), checked against the SDK's own on the same request."""
+    response = servicer.Analyze(request, None)
+    stock = sdk_analyze.STOCK_ANALYZE(servicer, request, None)
+    assert response.SerializeToString(deterministic=True) == stock.SerializeToString(deterministic=True), (
+        f"sdk_analyze answered {request.urn} differently from the SDK")
+    return response
 
 
 def _remediate(servicer: _PolicyAnalyzerServicer, model: Stack, resource: Mapping[str, Any],

@@ -1,0 +1,134 @@
+"""sdk_analyze's Analyze answers exactly as the SDK's own, on the pack and on SDK features the pack does not use.
+
+Every fixture already goes through both (harness.analyze); these are the cases fixtures do not reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import build_servicer, configure, pulumi_environment, run_stack, to_struct
+from pulumi.runtime.proto import analyzer_pb2 as apb
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from policypack import sdk_analyze
+from policypack.registry import POLICIES
+
+# The source of pulumi-policy 1.20.0's and 1.21.0's `_PolicyAnalyzerServicer.Analyze`, which sdk_analyze.analyze
+# follows. A new SDK version goes into CHECKED_SDK_VERSIONS only after its Analyze is compared again.
+CHECKED_ANALYZE_SHA256 = "119fef03faf8c2352b73e0bd282c9b253df56a6a878881d38cb727f6d304b309"
+
+FUNCTION = {
+    "name": "fn",
+    "type": "aws:lambda/function:Function",
+    "props": {"runtime": "python3.12", "handler": "index.handler", "role": {"$unknown": True},
+              "code": {"$stringAsset": "def handler(event, context):\n    return {}\n"},
+              "environment": {"variables": {"API_KEY": "sk_live_0123456789abcdef"}}, "memorySize": 128.0},
+}
+
+
+def _fingerprint(function: Any) -> str:
+    return hashlib.sha256(textwrap.dedent(inspect.getsource(function)).encode()).hexdigest()
+
+
+def test_the_installed_sdk_analyze_is_the_one_that_was_checked() -> None:
+    assert sdk_analyze.VERSION in sdk_analyze.CHECKED_SDK_VERSIONS
+    assert _fingerprint(sdk_analyze.STOCK_ANALYZE) == CHECKED_ANALYZE_SHA256
+
+
+def test_install_leaves_the_sdk_alone_on_a_version_it_was_not_checked_against(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_PolicyAnalyzerServicer, "Analyze", sdk_analyze.STOCK_ANALYZE)
+    monkeypatch.setattr(sdk_analyze, "VERSION", "1.22.0")
+    assert sdk_analyze.install() is False
+    assert _PolicyAnalyzerServicer.Analyze is sdk_analyze.STOCK_ANALYZE
+    monkeypatch.setattr(sdk_analyze, "VERSION", "1.21.0")
+    assert sdk_analyze.install() is True
+    assert _PolicyAnalyzerServicer.Analyze is sdk_analyze.analyze
+
+
+def test_the_pack_installs_it_before_it_builds_the_pack() -> None:
+    source = (Path(__file__).resolve().parent.parent / "__main__.py").read_text(encoding="utf-8")
+    assert source.index("sdk_analyze.install()") < source.index("PolicyPack(")
+
+
+@pytest.mark.parametrize("level", ["disabled", "remediate", "advisory", "mandatory"])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_every_policy_at_one_level_answers_as_the_sdk(level: str, dry_run: bool) -> None:
+    config = {policy.name: {"enforcementLevel": level} for policy in POLICIES}
+    outcome = run_stack([FUNCTION], policy_config=config, dry_run=dry_run)  # harness.analyze compares the two
+    found = {(d.policy, d.level) for d in outcome.diagnostics if d.resource == "fn"}
+    if level == "disabled":
+        assert found == set()
+    else:
+        assert ("lambda-function-disallow-plaintext-secrets", "mandatory" if level == "remediate" else level) in found
+
+
+def _sdk_features_servicer() -> _PolicyAnalyzerServicer:
+    def complain(args: Any, report: Any) -> None:
+        report(f"{args.resource_type} has {len(args.props)} props")
+
+    def unknown_role(args: Any, report: Any) -> None:
+        if args.props["role"]:
+            report("has a role")
+
+    def not_applicable(args: Any, report: Any) -> None:
+        args.not_applicable("never applies")
+
+    async def later(args: Any, report: Any) -> None:
+        report(f"async saw {args.get_config().get('limit')}")
+
+    policies = [
+        ResourceValidationPolicy("complain", "d", complain),
+        ResourceValidationPolicy("unknown-role", "d", unknown_role),
+        ResourceValidationPolicy("not-applicable", "d", not_applicable, enforcement_level=EnforcementLevel.MANDATORY),
+        ResourceValidationPolicy("remediate-only", "d", remediate=lambda args: None),
+        ResourceValidationPolicy("async", "d", later, enforcement_level=EnforcementLevel.REMEDIATE),
+        ResourceValidationPolicy("disabled", "d", complain, enforcement_level=EnforcementLevel.DISABLED),
+    ]
+    return _PolicyAnalyzerServicer("p", "1.0.0", policies, EnforcementLevel.ADVISORY)  # type: ignore[arg-type]
+
+
+def test_sdk_features_the_pack_does_not_use_answer_as_the_sdk() -> None:
+    servicer = _sdk_features_servicer()
+    request = apb.ConfigureAnalyzerRequest()
+    request.policyConfig["async"].properties.update({"limit": 3})
+    request.policyConfig["async"].enforcementLevel = apb.REMEDIATE
+    servicer.Configure(request, None)
+    provider = apb.AnalyzerProviderResource(type="pulumi:providers:aws", urn="urn:p", name="default",
+                                            properties=to_struct({"region": "eu-west-1"}))
+    analyze = apb.AnalyzeRequest(type="aws:lambda/function:Function", urn="urn:fn", name="fn", provider=provider,
+                                 properties=to_struct({"role": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "n": 1.0}))
+    with pulumi_environment("dev", {}, dry_run=True):
+        ours = sdk_analyze.analyze(servicer, analyze, None)
+        stock = sdk_analyze.STOCK_ANALYZE(servicer, analyze, None)
+    assert ours == stock
+    assert [(d.policyName, d.enforcementLevel) for d in ours.diagnostics] == [
+        ("complain", apb.ADVISORY), ("unknown-role", apb.ADVISORY), ("async", apb.MANDATORY)]
+    assert "during preview" in ours.diagnostics[1].message
+    assert ours.diagnostics[2].message == "d\nasync saw 3.0"
+    assert [(n.policy_name, n.reason) for n in ours.not_applicable] == [
+        ("not-applicable", "never applies"), ("remediate-only", "Policy does not implement validate")]
+
+
+def test_concurrent_calls_answer_as_sequential_ones() -> None:
+    servicer = build_servicer()
+    configure(servicer, None)
+    variants = [{"runtime": "python3.12", "handler": "h", "memorySize": 20480.0 if i & 1 else 512.0,
+                 **({"architectures": ["arm64"]} if i & 2 else {}),
+                 **({"tracingConfig": {"mode": "Active"}} if i & 4 else {})} for i in range(8)]
+    requests = [apb.AnalyzeRequest(type="aws:lambda/function:Function", urn=f"urn:fn{i}", name=f"fn{i}",
+                                   properties=to_struct(props)) for i, props in enumerate(variants)] * 25
+    with pulumi_environment("dev", {}, dry_run=False):
+        sequential = [servicer.Analyze(r, None).SerializeToString(deterministic=True) for r in requests]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # the SDK's gRPC server has 4 workers
+            concurrent = list(pool.map(lambda r: servicer.Analyze(r, None).SerializeToString(deterministic=True),
+                                       requests))
+    assert concurrent == sequential
+    assert len(set(sequential)) == 8

@@ -167,12 +167,11 @@ class ExemptionVerdict:
 
 
 def judge_exemptions(exemptions: Iterable[Exemption], name: str, urn: str) -> ExemptionVerdict:
-    today = datetime.date.today()
     active = expired = None
     for exemption in exemptions:
         if not exemption.matches(name, urn):
             continue
-        if exemption.expired(today):
+        if exemption.expired(datetime.date.today()):
             expired = expired or exemption
         else:
             active = active or exemption
@@ -223,6 +222,22 @@ class Finding:
         self.urn = urn
 
 
+_last_props: tuple[Any, dict[str, Any]] = (None, {})
+
+
+def plain_props(props: Any) -> dict[str, Any]:
+    """The plain copy of a resource's props, made once per Analyze: the policies it calls share one props proxy
+    (sdk_analyze), so every rule gets the same dict, which rules therefore only read."""
+    global _last_props
+    last = _last_props  # one read: the engine may call Analyze from several threads
+    if last[0] is props:
+        return last[1]
+    copied = plain(props)
+    result = copied if isinstance(copied, dict) else {}
+    _last_props = (props, result)
+    return result
+
+
 class ResourceContext:
     """What a resource rule sees: plain props with UNKNOWN markers, merged config, and where to put findings."""
 
@@ -230,7 +245,7 @@ class ResourceContext:
         self.type = args.resource_type
         self.name = args.name
         self.urn = args.urn
-        self.props: dict[str, Any] = plain(args.props)
+        self.props = plain_props(args.props)
         self.config = config
         self._provider = args.provider
         self._provider_props: dict[str, Any] | None = None

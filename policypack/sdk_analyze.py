@@ -1,10 +1,11 @@
-"""pulumi-policy's `Analyze`, reading a resource's props once per call instead of once per policy.
+"""pulumi-policy's `Analyze` and `AnalyzeStack`, reading the request once per call instead of once per policy.
 
-The SDK's `_PolicyAnalyzerServicer.Analyze` (pulumi_policy/policy.py) deserializes the request's props, options
-and provider inside its loop over policies: for this pack 15 times per resource, half the time of every `Analyze`
-(bench/README.md). `Remediate` in the same file reads them once, before its loop. `install()` gives `Analyze` that
-same shape on the SDK versions whose `Analyze` this was compared against, line by line; on any other version the
-SDK's own `Analyze` runs. The responses are the same: tests/harness.py runs every request through both.
+The SDK's `_PolicyAnalyzerServicer` (pulumi_policy/policy.py) deserializes the request inside its loop over
+policies: in `Analyze` a resource's props, options and provider once per resource policy (15 times per resource
+for this pack, half the time of every call), in `AnalyzeStack` the whole stack once per stack policy (6 times).
+`Remediate` in the same file reads its request once, before its loop. `install()` gives both methods that shape
+on the SDK versions whose code this was compared against, line by line; on any other version the SDK's own run.
+The responses are the same: tests/harness.py runs every request through both.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any, Final
 
 from google.protobuf import json_format
 from pulumi.runtime import proto
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
@@ -25,15 +33,12 @@ from .framework import GuardResourcePolicy
 
 CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
+STOCK_ANALYZE_STACK: Final = _PolicyAnalyzerServicer.AnalyzeStack
 
 
 def analyze(self: Any, request: Any, _context: Any) -> Any:
-    """The SDK's `Analyze` of 1.20.0/1.21.0, with the request read once and policies of other types skipped."""
+    """The SDK's `Analyze` with the request read once, and policies of other resource types skipped."""
     self._configure_runtime_settings()
-    pack_name = self._PolicyAnalyzerServicer__policy_pack_name
-    pack_version = self._PolicyAnalyzerServicer__policy_pack_version
-    stack_tags = self._PolicyAnalyzerServicer__stack_tags
-
     response = proto.AnalyzeResponse()
     props = opts = provider = None
 
@@ -57,34 +62,82 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
             opts = self._get_resource_options(request)
             provider = self._get_provider_resource(request)
         args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,  # type: ignore[arg-type]
-                                      self._get_policy_config(policy.name), stack_tags)
-
-        try:
-            result = policy.validate(args, report_violation)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                loop.run_until_complete(result)
-                loop.close()
-        except UnknownValueError as e:
-            response.diagnostics.append(proto.AnalyzeDiagnostic(
-                policyName=policy.name,
-                policyPackName=pack_name,
-                policyPackVersion=pack_version,
-                message=f"can't run policy '{policy.name}' from policy pack '{pack_name}@v{pack_version}' during "
-                        f"preview: {e.message}",
-                urn="",
-                description=policy.description,
-                enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
-            ))
-        except _NotApplicableError as e:
-            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+                                      self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+        _validate(self, policy, args, report_violation, response)
 
     return response
 
 
+def analyze_stack(self: Any, request: Any, _context: Any) -> Any:
+    """The SDK's `AnalyzeStack` with the stack built once, each policy getting its own list of the resources."""
+    self._configure_runtime_settings()
+    response = proto.AnalyzeResponse()
+    resources: list[PolicyResource] | None = None
+
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+            continue
+        if enforcement_level == EnforcementLevel.REMEDIATE:
+            enforcement_level = EnforcementLevel.MANDATORY
+
+        report_violation = self._create_report_violation(response, policy.name, policy.description,
+                                                         enforcement_level, policy.severity)
+        if resources is None:
+            resources = _stack_resources(self, request)
+        args = StackValidationArgs(list(resources), self._get_policy_config(policy.name),
+                                   self._PolicyAnalyzerServicer__stack_tags)
+        _validate(self, policy, args, report_violation, response)
+
+    return response
+
+
+def _stack_resources(self: Any, request: Any) -> list[PolicyResource]:
+    """The stack's resources, with parents and (property) dependencies as resource objects, as the SDK builds them."""
+    resources: list[PolicyResource] = []
+    for r in request.resources:
+        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+        resources.append(PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
+                                        self._get_provider_resource(r), None, [], {}))
+    by_urn = {resource.urn: resource for resource in resources}
+    for r, resource in zip(request.resources, resources, strict=True):
+        if r.parent is not None and r.parent in by_urn:
+            resource.parent = by_urn[r.parent]
+        resource.dependencies.extend(by_urn[urn] for urn in r.dependencies if urn in by_urn)
+        for prop, deps in r.propertyDependencies.items():
+            resource.property_dependencies[prop] = [by_urn[urn] for urn in deps.urns if urn in by_urn]
+    return resources
+
+
+def _validate(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    try:
+        result = policy.validate(args, report_violation)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(result)
+            loop.close()
+    except UnknownValueError as e:
+        pack_name = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version = self._PolicyAnalyzerServicer__policy_pack_version
+        response.diagnostics.append(proto.AnalyzeDiagnostic(
+            policyName=policy.name,
+            policyPackName=pack_name,
+            policyPackVersion=pack_version,
+            message=f"can't run policy '{policy.name}' from policy pack '{pack_name}@v{pack_version}' during "
+                    f"preview: {e.message}",
+            urn="",
+            description=policy.description,
+            enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+        ))
+    except _NotApplicableError as e:
+        response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+
+
 def install() -> bool:
-    """Use `analyze` in the SDK's servicer when the installed SDK is one it was checked against."""
+    """Use `analyze` and `analyze_stack` in the SDK's servicer when the installed SDK is one they were checked
+    against."""
     if VERSION not in CHECKED_SDK_VERSIONS:
         return False
     _PolicyAnalyzerServicer.Analyze = analyze  # type: ignore[method-assign]
+    _PolicyAnalyzerServicer.AnalyzeStack = analyze_stack  # type: ignore[method-assign]
     return True

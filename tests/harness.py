@@ -198,17 +198,25 @@ def run_stack(
             for prop, names in (resource.get("propertyDependencies") or {}).items():
                 entry.propertyDependencies[prop].urns.extend(model.names_to_urns(names))
             stack_request.resources.append(entry)
-        _collect(outcome, servicer.AnalyzeStack(stack_request, None), f"{PROJECT}-{stack}", model)
+        _collect(outcome, analyze_stack(servicer, stack_request), f"{PROJECT}-{stack}", model)
     return outcome
 
 
 def analyze(servicer: _PolicyAnalyzerServicer, request: apb.AnalyzeRequest) -> apb.AnalyzeResponse:
     """The pack's Analyze (sdk_analyze's), checked against the SDK's own on the same request."""
-    response = servicer.Analyze(request, None)
-    stock = sdk_analyze.STOCK_ANALYZE(servicer, request, None)
-    assert response.SerializeToString(deterministic=True) == stock.SerializeToString(deterministic=True), (
-        f"sdk_analyze answered {request.urn} differently from the SDK")
-    return response
+    return _same_as_stock(servicer.Analyze(request, None), sdk_analyze.STOCK_ANALYZE(servicer, request, None))
+
+
+def analyze_stack(servicer: _PolicyAnalyzerServicer, request: apb.AnalyzeStackRequest) -> apb.AnalyzeResponse:
+    """The pack's AnalyzeStack (sdk_analyze's), checked against the SDK's own on the same request."""
+    stock = sdk_analyze.STOCK_ANALYZE_STACK(servicer, request, None)
+    return _same_as_stock(servicer.AnalyzeStack(request, None), stock)
+
+
+def _same_as_stock(ours: apb.AnalyzeResponse, stock: apb.AnalyzeResponse) -> apb.AnalyzeResponse:
+    assert ours.SerializeToString(deterministic=True) == stock.SerializeToString(deterministic=True), (
+        "sdk_analyze answered differently from the SDK")
+    return ours
 
 
 def _remediate(servicer: _PolicyAnalyzerServicer, model: Stack, resource: Mapping[str, Any],

@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 from harness import build_servicer, configure, pulumi_environment, run_stack, to_struct
 from pulumi.runtime.proto import analyzer_pb2 as apb
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from policypack import sdk_analyze
 from policypack.registry import POLICIES
 
-# The source of pulumi-policy 1.20.0's and 1.21.0's `_PolicyAnalyzerServicer.Analyze`, which sdk_analyze.analyze
-# follows. A new SDK version goes into CHECKED_SDK_VERSIONS only after its Analyze is compared again.
-CHECKED_ANALYZE_SHA256 = "119fef03faf8c2352b73e0bd282c9b253df56a6a878881d38cb727f6d304b309"
+# The source of pulumi-policy 1.20.0's and 1.21.0's `Analyze` and `AnalyzeStack` (identical in both), which
+# sdk_analyze follows. A new SDK version goes into CHECKED_SDK_VERSIONS only after they are compared again.
+CHECKED_SOURCE_SHA256 = {
+    "Analyze": "119fef03faf8c2352b73e0bd282c9b253df56a6a878881d38cb727f6d304b309",
+    "AnalyzeStack": "d7729ead022bca23cb7bc91504ee6830803376f7f5dc410fb7b5d6512c7329da",
+}
 
 FUNCTION = {
     "name": "fn",
@@ -38,19 +41,23 @@ def _fingerprint(function: Any) -> str:
     return hashlib.sha256(textwrap.dedent(inspect.getsource(function)).encode()).hexdigest()
 
 
-def test_the_installed_sdk_analyze_is_the_one_that_was_checked() -> None:
+def test_the_installed_sdk_methods_are_the_ones_that_were_checked() -> None:
     assert sdk_analyze.VERSION in sdk_analyze.CHECKED_SDK_VERSIONS
-    assert _fingerprint(sdk_analyze.STOCK_ANALYZE) == CHECKED_ANALYZE_SHA256
+    assert {"Analyze": _fingerprint(sdk_analyze.STOCK_ANALYZE),
+            "AnalyzeStack": _fingerprint(sdk_analyze.STOCK_ANALYZE_STACK)} == CHECKED_SOURCE_SHA256
 
 
 def test_install_leaves_the_sdk_alone_on_a_version_it_was_not_checked_against(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_PolicyAnalyzerServicer, "Analyze", sdk_analyze.STOCK_ANALYZE)
+    monkeypatch.setattr(_PolicyAnalyzerServicer, "AnalyzeStack", sdk_analyze.STOCK_ANALYZE_STACK)
     monkeypatch.setattr(sdk_analyze, "VERSION", "1.22.0")
     assert sdk_analyze.install() is False
     assert _PolicyAnalyzerServicer.Analyze is sdk_analyze.STOCK_ANALYZE
+    assert _PolicyAnalyzerServicer.AnalyzeStack is sdk_analyze.STOCK_ANALYZE_STACK
     monkeypatch.setattr(sdk_analyze, "VERSION", "1.21.0")
     assert sdk_analyze.install() is True
     assert _PolicyAnalyzerServicer.Analyze is sdk_analyze.analyze
+    assert _PolicyAnalyzerServicer.AnalyzeStack is sdk_analyze.analyze_stack
 
 
 def test_the_pack_installs_it_before_it_builds_the_pack() -> None:
@@ -68,6 +75,13 @@ def test_every_policy_at_one_level_answers_as_the_sdk(level: str, dry_run: bool)
         assert found == set()
     else:
         assert ("lambda-function-disallow-plaintext-secrets", "mandatory" if level == "remediate" else level) in found
+
+
+def _graph(resources: list[Any]) -> str:
+    return "; ".join(
+        f"{r.name}<{r.parent.name if r.parent else ''}>[{','.join(d.name for d in r.dependencies)}]"
+        f"{{{','.join(f'{k}:' + '+'.join(d.name for d in v) for k, v in sorted(r.property_dependencies.items()))}}}"
+        f"{r.opts.protect}/{r.provider.name if r.provider else ''}" for r in resources)
 
 
 def _sdk_features_servicer() -> _PolicyAnalyzerServicer:
@@ -91,6 +105,14 @@ def _sdk_features_servicer() -> _PolicyAnalyzerServicer:
         ResourceValidationPolicy("remediate-only", "d", remediate=lambda args: None),
         ResourceValidationPolicy("async", "d", later, enforcement_level=EnforcementLevel.REMEDIATE),
         ResourceValidationPolicy("disabled", "d", complain, enforcement_level=EnforcementLevel.DISABLED),
+        StackValidationPolicy("graph", "d", lambda args, report: report(_graph(list(args.resources)))),
+        StackValidationPolicy("takes-all", "d", lambda args, report: args.resources.clear()),
+        StackValidationPolicy("graph-again", "d", lambda args, report: report(_graph(list(args.resources)))),
+        StackValidationPolicy("unknown-stack", "d", lambda args, report: report(str(args.resources[1].props["role"]))),
+        StackValidationPolicy("stack-not-applicable", "d", lambda args, report: args.not_applicable("no"),
+                              enforcement_level=EnforcementLevel.REMEDIATE),
+        StackValidationPolicy("stack-disabled", "d", lambda args, report: report("never"),
+                              enforcement_level=EnforcementLevel.DISABLED),
     ]
     return _PolicyAnalyzerServicer("p", "1.0.0", policies, EnforcementLevel.ADVISORY)  # type: ignore[arg-type]
 
@@ -115,6 +137,35 @@ def test_sdk_features_the_pack_does_not_use_answer_as_the_sdk() -> None:
     assert ours.diagnostics[2].message == "d\nasync saw 3.0"
     assert [(n.policy_name, n.reason) for n in ours.not_applicable] == [
         ("not-applicable", "never applies"), ("remediate-only", "Policy does not implement validate")]
+
+
+def test_stack_features_the_pack_does_not_use_answer_as_the_sdk() -> None:
+    servicer = _sdk_features_servicer()
+    servicer.Configure(apb.ConfigureAnalyzerRequest(), None)
+    request = apb.AnalyzeStackRequest()
+    for name, parent, deps, prop_deps in [("stack", "", [], {}), ("fn", "urn:comp", ["urn:role", "urn:gone"],
+                                                                   {"role": ["urn:role", "urn:gone"], "x": []}),
+                                          ("role", "urn:comp", [], {}), ("comp", "urn:stack", ["urn:role"], {}),
+                                          ("role", "urn:stack", [], {})]:  # a duplicate URN: the last one wins
+        entry = apb.AnalyzerResource(type="t", urn=f"urn:{name}", name=name, parent=parent, dependencies=deps,
+                                     properties=to_struct({"role": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}))
+        entry.options.protect = name == "fn"
+        if name == "fn":
+            entry.provider.CopyFrom(apb.AnalyzerProviderResource(type="pulumi:providers:aws", urn="urn:p", name="p"))
+        for prop, urns in prop_deps.items():
+            entry.propertyDependencies[prop].urns.extend(urns)
+        request.resources.append(entry)
+    with pulumi_environment("dev", {}, dry_run=True):
+        ours = sdk_analyze.analyze_stack(servicer, request, None)
+        stock = sdk_analyze.STOCK_ANALYZE_STACK(servicer, request, None)
+    assert ours == stock
+    graph = "stack<>[]{}False/; fn<comp>[role]{role:role,x:}True/p; role<comp>[]{}False/; comp<stack>[role]{}False/; " \
+            "role<stack>[]{}False/"
+    assert [(d.policyName, d.message) for d in ours.diagnostics] == [
+        ("graph", f"d\n{graph}"), ("graph-again", f"d\n{graph}"),
+        ("unknown-stack", "can't run policy 'unknown-stack' from policy pack 'p@v1.0.0' during preview: "
+                          "string value at .role can't be known during preview")]
+    assert [(n.policy_name, n.reason) for n in ours.not_applicable] == [("stack-not-applicable", "no")]
 
 
 def test_concurrent_calls_answer_as_sequential_ones() -> None:

@@ -204,13 +204,14 @@ def run_stack(
 
 def analyze(servicer: _PolicyAnalyzerServicer, request: apb.AnalyzeRequest) -> apb.AnalyzeResponse:
     """The pack's Analyze (sdk_analyze's), checked against the SDK's own on the same request."""
-    return _same_as_stock(servicer.Analyze(request, None), sdk_analyze.STOCK_ANALYZE(servicer, request, None))
+    ours = servicer.Analyze(request, None)
+    return _same_as_stock(ours, sdk_analyze.STOCK_ANALYZE(servicer, request, None))
 
 
 def analyze_stack(servicer: _PolicyAnalyzerServicer, request: apb.AnalyzeStackRequest) -> apb.AnalyzeResponse:
     """The pack's AnalyzeStack (sdk_analyze's), checked against the SDK's own on the same request."""
-    stock = sdk_analyze.STOCK_ANALYZE_STACK(servicer, request, None)
-    return _same_as_stock(servicer.AnalyzeStack(request, None), stock)
+    ours = servicer.AnalyzeStack(request, None)
+    return _same_as_stock(ours, sdk_analyze.STOCK_ANALYZE_STACK(servicer, request, None))
 
 
 def _same_as_stock(ours: apb.AnalyzeResponse, stock: apb.AnalyzeResponse) -> apb.AnalyzeResponse:

@@ -1,6 +1,8 @@
-"""sdk_analyze's Analyze answers exactly as the SDK's own, on the pack and on SDK features the pack does not use.
+"""sdk_analyze's Analyze and AnalyzeStack answer exactly as the SDK's own, on the pack and on SDK features the
+pack does not use.
 
-Every fixture already goes through both (harness.analyze); these are the cases fixtures do not reach.
+Every fixture already goes through both (harness.analyze, harness.analyze_stack); these are the cases that
+fixtures do not reach.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pstats
 import re
 import subprocess
 import sys
@@ -78,3 +79,17 @@ def test_stacks_are_deterministic_exact_and_well_formed() -> None:
     assert types[bench_stack.STACK_TYPE] == 1 and types[bench_stack.PROVIDER_TYPE] == 1
     assert {"aws:lambda/function:Function", "aws:lambda/alias:Alias", "aws:iam/role:Role",
             "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"} <= set(types)
+
+
+def test_profile_mode_profiles_the_methods_the_pack_process_runs(tmp_path: Path) -> None:
+    """`--profile` wraps the servicer's methods as the pack left them, which shows the pack runs sdk_analyze's."""
+    completed = subprocess.run(
+        [sys.executable, "bench/run.py", "--sizes", "24", "--profile", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "analyze.prof" in completed.stdout and "pack policy code" in completed.stdout
+    for name, method in (("analyze.prof", "analyze"), ("analyze_stack.prof", "analyze_stack")):
+        functions = pstats.Stats(str(tmp_path / name)).stats  # type: ignore[attr-defined]
+        assert any(file.endswith("policypack/sdk_analyze.py") and function == method
+                   for file, _line, function in functions), name

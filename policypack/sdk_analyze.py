@@ -63,7 +63,7 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
             provider = self._get_provider_resource(request)
         args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,  # type: ignore[arg-type]
                                       self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
-        _validate(self, policy, args, report_violation, response)
+        _run_policy(self, policy, args, report_violation, response)
 
     return response
 
@@ -87,7 +87,7 @@ def analyze_stack(self: Any, request: Any, _context: Any) -> Any:
             resources = _stack_resources(self, request)
         args = StackValidationArgs(list(resources), self._get_policy_config(policy.name),
                                    self._PolicyAnalyzerServicer__stack_tags)
-        _validate(self, policy, args, report_violation, response)
+        _run_policy(self, policy, args, report_violation, response)
 
     return response
 
@@ -109,7 +109,8 @@ def _stack_resources(self: Any, request: Any) -> list[PolicyResource]:
     return resources
 
 
-def _validate(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+def _run_policy(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    """One policy's validate, as the SDK runs it: an unknown value becomes its advisory, not_applicable its note."""
     try:
         result = policy.validate(args, report_violation)
         if isawaitable(result):

@@ -222,6 +222,11 @@ class Finding:
         self.urn = urn
 
 
+def _plain_dict(props: Any) -> dict[str, Any]:
+    result = plain(props)
+    return result if isinstance(result, dict) else {}
+
+
 _last_props: tuple[Any, dict[str, Any]] = (None, {})
 
 
@@ -232,8 +237,7 @@ def plain_props(props: Any) -> dict[str, Any]:
     last = _last_props  # one read: the engine may call Analyze from several threads
     if last[0] is props:
         return last[1]
-    copied = plain(props)
-    result = copied if isinstance(copied, dict) else {}
+    result = _plain_dict(props)
     _last_props = (props, result)
     return result
 
@@ -350,7 +354,7 @@ class Res:
     @property
     def props(self) -> dict[str, Any]:
         if self._props is None:
-            self._props = _plain_props(self.source)
+            self._props = _plain_dict(self.source.props)
         return self._props
 
     def prop(self, key: str) -> Any:
@@ -426,11 +430,6 @@ class StackIndex:
     def stack_resource(self) -> Res | None:
         roots = self.by_type.get(STACK_TYPE)
         return roots[0] if roots else None
-
-
-def _plain_props(source: PolicyResource) -> dict[str, Any]:
-    result = plain(source.props)
-    return result if isinstance(result, dict) else {}
 
 
 class StackContext:

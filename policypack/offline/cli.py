@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .check import MODES, CheckOptions, CheckRun, run_check
 from .errors import CheckError
@@ -44,8 +44,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
-    raise KeyboardInterrupt
+class _Interrupted(BaseException):
+    """Raised by SIGINT and SIGTERM in place of KeyboardInterrupt.
+
+    A KeyboardInterrupt that leaves a string `exec` (dataclasses and namedtuples run one at import) makes
+    CPython's `python -m` exit by SIGINT whatever the exit code, even when the check catches it.
+    """
+
+
+class _Interrupts:
+    """While open, SIGINT and SIGTERM raise _Interrupted, unless the parent process ignores them.
+
+    Library code can swallow the exception and raise another one in its place (dill, imported with pulumi,
+    does so when the signal lands inside its import), so the check asks `received` as well.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> NoReturn:
+        self.received = True
+        raise _Interrupted
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -79,24 +109,30 @@ def _print_verbose(run: CheckRun) -> None:
             sys.stderr.write(f"--- policy pack {directory} stderr\n{stderr.rstrip()}\n")
 
 
+def _interrupted() -> int:
+    sys.stderr.write("error: interrupted; the check did not finish\n")
+    return EXIT_ERROR
+
+
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     if args.output and not Path(args.output).resolve().parent.is_dir():
         sys.stderr.write(f"error: --output {args.output}: its directory does not exist\n")
         return EXIT_ERROR
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        run = run_check(_options(args))
-    except CheckError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        if args.verbose and exc.detail:
-            sys.stderr.write(exc.detail.rstrip() + "\n")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted; the check did not finish\n")
-        return EXIT_ERROR
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with _Interrupts() as interrupts:
+        try:
+            run = run_check(_options(args))
+        except _Interrupted:
+            return _interrupted()
+        except Exception as exc:
+            if interrupts.received:
+                return _interrupted()
+            if not isinstance(exc, CheckError):
+                raise
+            sys.stderr.write(f"error: {exc}\n")
+            if args.verbose and exc.detail:
+                sys.stderr.write(exc.detail.rstrip() + "\n")
+            return EXIT_ERROR
     if args.verbose:
         _print_verbose(run)
     for warning in run.report.warnings:

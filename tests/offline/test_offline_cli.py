@@ -1,4 +1,4 @@
-"""`python -m policypack check` as a process: exit codes, one-line errors, --output, interruption."""
+"""`python -m policypack check`: exit codes, one-line errors, --output, interruption."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from offline_support import BROKEN_PACK, MINIMAL_PACK, PACKS, PROGRAMS, REPO, process_gone, run_cli
+
+from policypack.offline import cli
+from policypack.offline.check import CheckOptions, CheckRun
+from policypack.offline.errors import CheckError
 
 UNROTATED = str(PROGRAMS / "unrotated")
 MINIMAL = str(MINIMAL_PACK)
@@ -113,6 +118,14 @@ def test_unknown_subcommand() -> None:
     assert result.stderr.startswith("error: unknown command 'lint'")
 
 
+@pytest.fixture
+def interruptible() -> Iterator[None]:
+    """SIGINT not ignored here nor in children, as it is when tests run in a background job of a script."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _children_in(directory: Path) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -126,6 +139,7 @@ def _children_in(directory: Path) -> list[int]:
     return found
 
 
+@pytest.mark.usefixtures("interruptible")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupting_the_check_stops_its_children(tmp_path: Path, signum: int) -> None:
     pidfile = tmp_path / "pack.pid"
@@ -149,3 +163,86 @@ def test_interrupting_the_check_stops_its_children(tmp_path: Path, signum: int) 
     assert stderr == "error: interrupted; the check did not finish\n"
     assert process_gone(int(pidfile.read_text()))
     assert _children_in(slow) == []
+
+
+@pytest.mark.usefixtures("interruptible")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_inside_a_string_exec_still_exits_two(signum: int) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "signal_in_exec", signal.Signals(signum).name, UNROTATED],
+        cwd=Path(__file__).parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(Path(__file__).parent)])},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, "error: interrupted; the check did not finish\n")
+
+
+def _signal_swallowed_by(library_error: Exception, signum: int) -> Callable[[CheckOptions], CheckRun]:
+    """A run_check that is interrupted inside code which swallows the interruption and raises another error.
+
+    dill does this when the signal lands while pulumi imports it: a bare `except:` around one import, then
+    another import that fails with ModuleNotFoundError.
+    """
+
+    def run_check(options: CheckOptions) -> CheckRun:
+        try:
+            signal.raise_signal(signum)
+        except BaseException:  # noqa: BLE001 the library's bare except, on purpose
+            raise library_error from None
+        raise AssertionError("the signal did not interrupt")
+
+    return run_check
+
+
+@pytest.mark.usefixtures("interruptible")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    "library_error",
+    [ModuleNotFoundError("No module named 'version'"), CheckError("the policy pack exited with code -2")],
+    ids=["unexpected-error", "check-error"],
+)
+def test_an_interrupt_that_a_library_swallows_still_reads_as_interrupted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], signum: int, library_error: Exception
+) -> None:
+    monkeypatch.setattr(cli, "run_check", _signal_swallowed_by(library_error, signum))
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    assert cli.main([UNROTATED]) == 2
+    assert capsys.readouterr() == ("", "error: interrupted; the check did not finish\n")
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_errors_without_an_interrupt_are_reported_as_they_are(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fails(error: Exception) -> Callable[[CheckOptions], CheckRun]:
+        def run_check(options: CheckOptions) -> CheckRun:
+            raise error
+
+        return run_check
+
+    monkeypatch.setattr(cli, "run_check", fails(CheckError("the policy pack exited with code 3")))
+    assert cli.main([UNROTATED]) == 2
+    assert capsys.readouterr() == ("", "error: the policy pack exited with code 3\n")
+    monkeypatch.setattr(cli, "run_check", fails(ModuleNotFoundError("No module named 'version'")))
+    with pytest.raises(ModuleNotFoundError):
+        cli.main([UNROTATED])
+
+
+def test_a_signal_the_parent_ignores_stays_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[int, object] = {}
+
+    def run_check(options: CheckOptions) -> CheckRun:
+        seen.update({s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)})
+        raise CheckError("stop here")
+
+    monkeypatch.setattr(cli, "run_check", run_check)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert cli.main([UNROTATED]) == 2
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen[signal.SIGINT] is signal.SIG_IGN
+    assert callable(seen[signal.SIGTERM]) and seen[signal.SIGTERM] is not signal.getsignal(signal.SIGTERM)

@@ -1,5 +1,7 @@
 """Policy configuration, reconciled as the engine does: schema defaults, then the pack's initial config, then the
-`--policy-pack-config` file; in each layer `all` first, then each policy's entry."""
+`--policy-pack-config` file; in each layer `all` first, then each policy's entry.
+
+Citations are to Pulumi v3.274.1, `pkg/resource/analyzer/config.go` unless another file is named."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from .errors import CheckError
 LEVELS: Final = ("advisory", "mandatory", "remediate", "disabled")
 ALL: Final = "all"
 LEVEL_KEY: Final = "enforcementLevel"
+VERSION_KEY: Final = "version"
+ENVIRONMENTS_KEY: Final = "environments"
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,38 @@ def load_file(path: Path) -> dict[str, Entry]:
 
 
 def parse(data: Any, source: str) -> dict[str, Entry]:
-    """The CLI's file format: `{"all": level, "<policy>": level | {"enforcementLevel": level, "<key>": value}}`."""
+    """The CLI's file format: `{"all": level, "<policy>": level | {"enforcementLevel": level, "<key>": value}}`, or
+    a version 2 file, `{"version": 2, "policies": {...}}` (`parsePolicyPackConfig`, `:112-157`)."""
     if not isinstance(data, Mapping):
         raise CheckError(f"{source}: must be a JSON object keyed by policy name")
+    if isinstance(data.get(VERSION_KEY), int | float) and not isinstance(data.get(VERSION_KEY), bool):
+        data = _version_2_policies(data, source)
+    if ENVIRONMENTS_KEY in data:
+        raise CheckError(
+            f"{source}: '{ENVIRONMENTS_KEY}' names Pulumi ESC environments, which need a Pulumi Cloud login; "
+            "the offline check cannot open them"
+        )
     layer: dict[str, Entry] = {}
     for name, value in data.items():
         entry = _entry(str(name), value, source)
         if entry.level is not None or entry.properties:
             layer[str(name)] = entry
     return layer
+
+
+def _version_2_policies(data: Mapping[str, Any], source: str) -> Mapping[str, Any]:
+    if data[VERSION_KEY] > 2:
+        raise CheckError(f"{source}: policy pack config version {data[VERSION_KEY]} isn't supported")
+    if data[VERSION_KEY] != 2:
+        raise CheckError(f'{source}: "{VERSION_KEY}" must be 2')
+    if data.get("exceptions"):
+        raise CheckError(f"{source}: 'exceptions' (policy exceptions of the Pulumi CLI) are not supported by the "
+                         "offline check; use each policy's 'exemptions' property")
+    policies = data.get("policies")
+    policies = {} if policies is None else policies
+    if not isinstance(policies, Mapping):
+        raise CheckError(f"{source}: 'policies' must be a JSON object keyed by policy name")
+    return {**policies, **({ENVIRONMENTS_KEY: data[ENVIRONMENTS_KEY]} if ENVIRONMENTS_KEY in data else {})}
 
 
 def _entry(name: str, value: Any, source: str) -> Entry:
@@ -88,6 +115,9 @@ def _level(value: str, name: str, source: str) -> str:
 
 
 def reconcile(policies: Sequence[PolicySchema], layers: Iterable[Layer]) -> dict[str, PolicyConfig]:
+    """Every policy's level and properties. Like the engine (`applyConfig`, `:397-431`), it also carries the names a
+    layer gives that are no policy of the pack (`all`, a typo): with a level "" when no layer gives them one, which
+    `check_levels` then rejects as `Configure` does."""
     result = {p.name: PolicyConfig(p.level, _defaults(p)) for p in policies}
     for layer in layers:
         _apply(result, layer)
@@ -113,10 +143,20 @@ def _apply(result: dict[str, PolicyConfig], layer: Layer) -> None:
         for name, config in result.items():
             result[name] = PolicyConfig(every.level, config.properties)
     for name, entry in layer.items():
-        current = result.get(name)
-        if name == ALL or current is None:
-            continue
+        current = result.get(name, PolicyConfig("", {}))
         result[name] = PolicyConfig(entry.level or current.level, {**current.properties, **entry.properties})
+
+
+def check_levels(pack: str, config: Mapping[str, PolicyConfig], source: str) -> None:
+    """The engine's `Configure` refuses a name whose reconciled level is "" (`pkg/resource/plugin/analyzer_plugin.go`
+    `:564-567`): a name that is no policy of the pack, given properties but no `enforcementLevel`."""
+    for name, policy_config in sorted(config.items()):
+        if policy_config.level not in LEVELS:
+            where = f"{source}: " if source else ""
+            raise CheckError(
+                f'configuring policy pack "{pack}": invalid enforcement level "{policy_config.level}" ({where}'
+                f"'{name}' is no policy of the pack and sets no {LEVEL_KEY})"
+            )
 
 
 def validate(pack: str, policies: Sequence[PolicySchema], config: Mapping[str, PolicyConfig], source: str) -> None:

@@ -156,6 +156,7 @@ class PackSession:
         ]
         self.config = pconfig.reconcile(schemas, [initial, file_layer])
         pconfig.validate(self.name, schemas, self.config, source)
+        pconfig.check_levels(self.name, self.config, source)
         request = apb.ConfigureAnalyzerRequest(
             policyConfig={
                 name: apb.PolicyConfig(enforcementLevel=LEVELS[c.level], properties=_struct(c.properties))

@@ -63,14 +63,55 @@ def test_properties_alone_keep_the_policys_level() -> None:
 
 def test_every_policy_has_an_entry_with_a_level() -> None:
     result = reconcile({"all": "remediate"})
-    assert set(result) == {"memory", "tracing", "exempt"}
+    # The engine sends `all` to Configure as an entry of its own (applyConfig, pkg/resource/analyzer/config.go).
+    assert set(result) == {"memory", "tracing", "exempt", "all"}
     assert {c.level for c in result.values()} == {"remediate"}
 
 
-def test_unknown_policy_names_are_reported_not_applied() -> None:
+def test_unknown_policy_names_are_reported_and_passed_on_as_the_engine_does() -> None:
     layer = config.parse({"memroy": "disabled", "all": "advisory"}, "test")
     assert config.unknown_policies(POLICIES, layer) == ["memroy"]
-    assert "memroy" not in config.reconcile(POLICIES, [layer])
+    result = config.reconcile(POLICIES, [layer])
+    assert result["memroy"] == config.PolicyConfig("disabled", {})
+    config.check_levels("pack", result, "test")
+
+
+@pytest.mark.parametrize("name", ["memroy", "all"])
+def test_a_name_that_is_no_policy_with_properties_but_no_level_is_refused(name: str) -> None:
+    result = reconcile({name: {"maxMemoryMb": 256}})
+    assert result[name] == config.PolicyConfig("", {"maxMemoryMb": 256})
+    with pytest.raises(CheckError) as error:
+        config.check_levels("pack", result, "cfg.json")
+    assert str(error.value) == (
+        'configuring policy pack "pack": invalid enforcement level "" '
+        f"(cfg.json: '{name}' is no policy of the pack and sets no enforcementLevel)"
+    )
+
+
+def test_a_known_policy_with_properties_but_no_level_keeps_its_level() -> None:
+    config.check_levels("pack", reconcile({"memory": {"maxMemoryMb": 256}}), "cfg.json")
+
+
+def test_a_version_2_file_nests_the_policies() -> None:
+    layer = config.parse({"version": 2, "policies": {"all": "advisory", "memory": {"maxMemoryMb": 256}}}, "test")
+    assert layer == {"all": config.Entry("advisory"), "memory": config.Entry(None, {"maxMemoryMb": 256})}
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"version": 3, "policies": {}}, "test: policy pack config version 3 isn't supported"),
+        ({"version": 1, "policies": {}}, 'test: "version" must be 2'),
+        ({"version": 2, "exceptions": {"e1": {}}}, "test: 'exceptions' (policy exceptions of the Pulumi CLI)"),
+        ({"version": 2, "policies": []}, "test: 'policies' must be a JSON object"),
+        ({"environments": ["org/env"]}, "test: 'environments' names Pulumi ESC environments"),
+        ({"version": 2, "environments": ["org/env"]}, "test: 'environments' names Pulumi ESC environments"),
+    ],
+)
+def test_what_the_offline_check_cannot_read_of_a_config_file_is_named(data: dict, fragment: str) -> None:
+    with pytest.raises(CheckError) as error:
+        config.parse(data, "test")
+    assert str(error.value).startswith(fragment)
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,11 @@ def _package_version(package: str) -> str:
     return FALLBACK_PROVIDER_VERSIONS.get(package, "")
 
 
+def autoname_rule(type_: str) -> aws_mock.Autoname | None:
+    """How pulumi-aws names a resource of this type that the program names not."""
+    return aws_mock.AUTONAMES.get(type_) or _sdk_autoname(type_)
+
+
 def _sdk_autoname(type_: str) -> aws_mock.Autoname | None:
     """pulumi-aws autonames every resource whose `name` input is optional in its SDK (`SetAutonaming`)."""
     package, module, cls = [*type_.split(":"), "", ""][:3]
@@ -230,7 +235,7 @@ class CapturingMonitor(mocks.MockMonitor):
         return resource_id or UNKNOWN
 
     def _autoname(self, type_: str, logical_name: str, urn: str, inputs: dict[str, Wire]) -> None:
-        rule = aws_mock.AUTONAMES.get(type_) or _sdk_autoname(type_)
+        rule = autoname_rule(type_)
         if rule is None:
             return
         name = aws_mock.autoname(rule, logical_name, inputs, urn)

@@ -95,7 +95,7 @@ def _time(pack: Path, state: Path) -> float:
 
 def measure(packs: dict[str, Path], state: Path, runs: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in packs}
-    for name, pack in packs.items():
+    for pack in packs.values():
         _time(pack, state)  # warm-up
     for _ in range(runs):
         for name, pack in packs.items():

@@ -1,16 +1,21 @@
 """`python bench/engine.py [--runs 5] [--size 1000] [--write]`: the pack under the real Pulumi CLI.
 
-Times `scripts/pulumi policy analyze --file STATE` (the engine judging a stack's state, end to end: CLI start, pack
-start through the launcher, GetAnalyzerInfo, Configure, Remediate and Analyze per resource, AnalyzeStack) with this
-pack and with the empty baseline pack, alternating run by run, on the reference stack's state and on a generated
-Lambda stack. `pulumi preview` cannot be timed here: it needs a language host that cannot be built (README, "The real
-engine"). `--write` puts the table into bench/RESULTS.md.
+Times, alternating run by run, medians of `--runs`:
+- `scripts/pulumi preview` of a Pulumi YAML program (the engine tier's twin of `basic`, and a generated Lambda
+  program of `--size` resources) with no pack, with this pack and with the empty baseline pack, through the
+  stand-in aws provider (its cost is in every column);
+- `scripts/pulumi policy analyze --file STATE` (CLI start, pack start through the launcher, GetAnalyzerInfo,
+  Configure, Remediate and Analyze per resource, AnalyzeStack) with this pack and with the empty pack, on the
+  reference stack's state and on a generated stack.
+AwsGuard (`@pulumi/awsguard`) is not measured: a Node.js pack needs the Node.js language host, which cannot be built
+here (README, "The real engine"). `--write` puts the tables into bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -84,35 +89,62 @@ def reference_state() -> dict[str, Any]:
     return deployment(capture(ROOT / "reference_stack", "dev", preview=False))
 
 
-def _time(pack: Path, state: Path) -> float:
+def generated_program(directory: Path, size: int) -> Path:
+    """A Pulumi YAML program of `size` resources (and the stack): per service a role, a published function, its
+    alias and its log group."""
+    resources: dict[str, Any] = {}
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    for index in range(max(size // 4, 1)):
+        resources[f"role-{index}"] = {"type": "aws:iam/role:Role",
+                                      "properties": {"assumeRolePolicy": json.dumps(trust)}}
+        resources[f"fn-{index}"] = {"type": "aws:lambda/function:Function", "properties": {
+            "role": f"${{role-{index}.arn}}", "runtime": "python3.12", "handler": "index.handler", "publish": True,
+            "code": {"fn::fileArchive": "./app"}, "tags": {"Environment": "dev", "Team": "bench"}}}
+        resources[f"live-{index}"] = {"type": "aws:lambda/alias:Alias", "properties": {
+            "functionName": f"${{fn-{index}.name}}", "functionVersion": f"${{fn-{index}.version}}"}}
+        resources[f"logs-{index}"] = {"type": "aws:cloudwatch/logGroup:LogGroup", "properties": {
+            "name": f"/aws/lambda/${{fn-{index}.name}}", "retentionInDays": 14}}
+    directory.mkdir(parents=True)
+    (directory / "app").mkdir()
+    (directory / "app" / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    program = {"name": "bench-engine", "runtime": "yaml", "resources": resources}
+    (directory / "Pulumi.yaml").write_text(json.dumps(program, indent=1))
+    return directory
+
+
+def _stack(program: Path, env: dict[str, str]) -> None:
+    subprocess.run([str(PULUMI), "stack", "select", "--create", "dev", "--non-interactive"], cwd=program, env=env,
+                   check=True, capture_output=True)
+    if (program / "Pulumi.yaml").read_text().count("apiToken"):
+        subprocess.run([str(PULUMI), "config", "set", "--secret", "apiToken", "x"], cwd=program, env=env,
+                       check=True, capture_output=True)
+
+
+def _time(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(
-        [str(PULUMI), "policy", "analyze", "--file", str(state), "--policy-pack", str(pack), "--non-interactive"],
-        cwd=state.parent, capture_output=True, check=False, stdin=subprocess.DEVNULL,
-    )
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False, stdin=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
-def measure(packs: dict[str, Path], state: Path, runs: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in packs}
-    for pack in packs.values():
-        _time(pack, state)  # warm-up
+def measure(commands: dict[str, list[str]], cwd: Path, runs: int, env: dict[str, str] | None = None
+            ) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():
+        _time(command, cwd, env)  # warm-up
     for _ in range(runs):
-        for name, pack in packs.items():
-            times[name].append(_time(pack, state))
+        for name, command in commands.items():
+            times[name].append(_time(command, cwd, env))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def table(rows: dict[str, dict[str, float]], runs: int) -> str:
-    lines = [
-        f"`pulumi policy analyze --file`, Pulumi v3.274.1, median wall seconds of {runs} alternating runs:",
-        "",
-        "| state | this pack | empty pack | added by this pack |",
-        "|---|---|---|---|",
-    ]
+def table(title: str, rows: dict[str, dict[str, float]], columns: dict[str, str], base: str) -> str:
+    lines = [title, "", "| program | " + " | ".join(columns.values()) + " | added by this pack |",
+             "|---|" + "---|" * (len(columns) + 1)]
     for label, found in rows.items():
-        added = (found["pack"] - found["empty"]) / found["empty"]
-        lines.append(f"| {label} | {found['pack']:.2f} s | {found['empty']:.2f} s | {added:+.0%} |")
+        added = (found["pack"] - found[base]) / found[base]
+        cells = " | ".join(f"{found[key]:.2f} s" for key in columns)
+        lines.append(f"| {label} | {cells} | {added:+.0%} |")
     return "\n".join(lines) + "\n"
 
 
@@ -129,13 +161,32 @@ def main(argv: Sequence[str]) -> int:
             "pack": _pack(directory / "pack", [ROOT / n for n in ("PulumiPolicy.yaml", "__main__.py", "policypack")]),
             "empty": _pack(directory / "empty", sorted((ROOT / "bench" / "baseline_pack").iterdir())),
         }
+        env = {**os.environ, "LAMBDA_GUARDRAILS_STATE": str(directory / "state")}
+        programs = {
+            "`basic` (YAML twin)": directory / "basic",
+            f"generated, {args.size} resources": generated_program(directory / "generated", args.size),
+        }
+        shutil.copytree(ROOT / "tests" / "engine" / "programs" / "basic", programs["`basic` (YAML twin)"])
+        previews = {}
+        for label, program in programs.items():
+            _stack(program, env)
+            preview = [str(PULUMI), "preview", "--non-interactive", "--stack", "dev"]
+            commands = {"none": preview, **{k: [*preview, "--policy-pack", str(p)] for k, p in packs.items()}}
+            previews[label] = measure(commands, program, args.runs, env)
         states = {"reference stack": reference_state(), f"generated, {args.size} resources": generated_state(args.size)}
-        rows = {}
+        analyses = {}
         for label, state in states.items():
-            path = directory / f"{len(rows)}.json"
+            path = directory / f"{len(analyses)}.json"
             path.write_text(json.dumps(state))
-            rows[label] = measure(packs, path, args.runs)
-    text = table(rows, args.runs)
+            analyze = [str(PULUMI), "policy", "analyze", "--file", str(path), "--non-interactive", "--policy-pack"]
+            analyses[label] = measure({k: [*analyze, str(p)] for k, p in packs.items()}, directory, args.runs)
+    text = table(
+        f"`pulumi preview`, Pulumi v3.274.1 and Pulumi YAML v1.25.0, median wall seconds of {args.runs} alternating "
+        "runs:", previews, {"none": "no pack", "pack": "this pack", "empty": "empty pack"}, "none",
+    ) + "\n" + table(
+        f"`pulumi policy analyze --file`, median wall seconds of {args.runs} alternating runs:",
+        analyses, {"pack": "this pack", "empty": "empty pack"}, "empty",
+    )
     print(text)
     if args.write:
         current = RESULTS.read_text()

@@ -144,3 +144,15 @@ def test_up_applies_the_remediations_the_offline_check_reports(
     state.write_text(exported.stdout)
     again = yaml_stack.run("policy", "analyze", "--file", str(state), "--json", pack=pack, config=config, check=False)
     assert engine_events(again.stdout, "policyRemediationEvent") == []
+
+
+def test_a_stack_with_no_config_starts_the_pack(pack: Path, tmp_path: Path) -> None:
+    """The engine sends ConfigureStack a nil config map for a stack without config; the pack still starts."""
+    stack = YamlStack("unrotated", tmp_path)
+    (stack.directory / "Pulumi.dev.yaml").unlink()
+    result = stack.run("preview", "--json", "--non-interactive", pack=pack, check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert Verdict(
+        "aws-resource-require-tags", "urn:pulumi:dev::offline-unrotated::aws:lambda/function:Function::big-fn",
+        "mandatory",
+    ) in engine_verdicts(engine_events(result.stdout, "policyEvent"))

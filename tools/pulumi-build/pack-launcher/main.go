@@ -67,9 +67,15 @@ func stackEnv(stack *pulumirpc.AnalyzerStackConfigureRequest) []string {
 	if stack == nil {
 		return nil
 	}
-	config, err := json.Marshal(stack.GetConfig())
+	// A stack without config has a nil map, which would marshal to `null`: pulumi.policy's start-up
+	// (pulumi/policy/__main__.py, `config_env.items()`) needs an object.
+	values := stack.GetConfig()
+	if values == nil {
+		values = map[string]string{}
+	}
+	config, err := json.Marshal(values)
 	if err != nil {
-		config = []byte("{}")
+		return nil
 	}
 	return []string{
 		"PULUMI_ORGANIZATION=" + stack.GetOrganization(),

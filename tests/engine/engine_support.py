@@ -45,6 +45,8 @@ def pulumi(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subpr
 def lay_out_pack(directory: Path) -> Path:
     """The pack as `pulumi policy publish` would upload it, set up as the README says (a `.venv` with only its
     requirements.txt), and the launcher the engine runs it through. Returns the path for `--policy-pack`."""
+    version = pulumi("version", cwd=REPO)  # builds the CLI and the launcher the first time
+    assert version.stdout.strip() == "v3.274.1", version.stderr
     directory.mkdir(parents=True, exist_ok=True)
     for name in PACK_FILES:
         shutil.copy2(REPO / name, directory / name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -12,6 +11,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
+from .patterns import fullmatch
 from .values import UNKNOWN, quote
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
@@ -205,13 +205,10 @@ def scoped_actions(statement: Mapping[str, Any], config: Mapping[str, Any]) -> t
 
 
 def allowed(resource: str, config: Mapping[str, Any]) -> bool:
-    """Whether one of allowedResourcePatterns matches the whole resource; an invalid pattern widens nothing."""
+    """Whether one of allowedResourcePatterns matches the whole resource."""
     patterns = config.get("allowedResourcePatterns")
-    for pattern in patterns if isinstance(patterns, (list, tuple)) else ():
-        with contextlib.suppress(re.error, TypeError):
-            if re.fullmatch(pattern, resource):  # `re` caches compiled patterns
-                return True
-    return False
+    return any(fullmatch(p, resource) for p in patterns if isinstance(p, str)) if isinstance(
+        patterns, (list, tuple)) else False
 
 
 # --- every document of a resource, judged -------------------------------------------------------------------
@@ -279,9 +276,9 @@ RESOURCES = Meta(
             "(case-insensitively) may use Resource \"*\".",
         },
         "allowedResourcePatterns": {
-            "type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
-            "description": "Python regexes; a resource matching one in full (re.fullmatch) passes. Invalid "
-            "ones are ignored; they never widen \"*\" or NotResource.",
+            "type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}, "default": [],
+            "description": "Regexes (RE2 syntax); a resource matching one in full passes. They never widen "
+            "\"*\" or NotResource; an invalid one is a config error.",
         },
     },
     remediation_steps=(

@@ -17,6 +17,7 @@ from .framework import (
     resource_policy,
     stack_config,
 )
+from .patterns import search
 from .values import UNKNOWN, describe, quote
 
 SUFFIXED_TYPES: Final = (
@@ -51,7 +52,8 @@ SUFFIX = Meta(
         "suffixPattern": {
             "type": "string",
             "default": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
-            "description": "A regex the suffix must match.",
+            "format": "regex",
+            "description": "A regex (RE2 syntax) the suffix must match.",
         },
         "maxSuffixLength": {
             "type": "integer",
@@ -96,12 +98,7 @@ def check_suffix(r: ResourceContext) -> None:
         r.cannot_decide("no environment suffix: neither the stack config key nor the stack name is known")
         return
     pattern, limit = r.config.get("suffixPattern"), r.config.get("maxSuffixLength")
-    try:
-        well_formed = re.search(str(pattern), suffix) is not None
-    except re.error:
-        r.cannot_decide("suffixPattern is not a valid regular expression")
-        return
-    if not well_formed or (isinstance(limit, (int, float)) and len(suffix) > limit):
+    if not search(str(pattern), suffix) or (isinstance(limit, (int, float)) and len(suffix) > limit):
         r.fail(f"The environment suffix {quote(suffix)} (from {source}) does not match {pattern} or is longer "
                f"than {describe(limit)} characters; every physical name built from it is at risk. Use lowercase "
                "letters, digits and hyphens.")

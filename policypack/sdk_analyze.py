@@ -14,6 +14,7 @@ import asyncio
 from inspect import isawaitable
 from typing import Any, Final
 
+import grpc
 from google.protobuf import json_format
 from pulumi.runtime import proto
 from pulumi_policy import (
@@ -29,11 +30,29 @@ from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
-from .framework import GuardResourcePolicy
+from .framework import ConfigError, GuardResourcePolicy, GuardStackPolicy, check_config
 
 CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
 STOCK_ANALYZE_STACK: Final = _PolicyAnalyzerServicer.AnalyzeStack
+STOCK_CONFIGURE: Final = _PolicyAnalyzerServicer.Configure
+
+
+def configure(self: Any, request: Any, context: Any) -> Any:
+    """The SDK's `Configure`, then each policy's merged config checked: a regex or an expiry date the policy cannot
+    use ends the call with INVALID_ARGUMENT naming the policy and key, so the engine stops before any Analyze."""
+    response = STOCK_CONFIGURE(self, request, context)
+    for policy in self._PolicyAnalyzerServicer__policies:
+        if not isinstance(policy, (GuardResourcePolicy, GuardStackPolicy)):
+            continue
+        try:
+            check_config(policy.meta, self._get_policy_config(policy.name))
+        except ConfigError as exc:
+            message = f"policy '{policy.name}': invalid config at {exc}"
+            if context is None:  # called directly, as the tests do
+                raise ConfigError(message) from None
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, message)
+    return response
 
 
 def analyze(self: Any, request: Any, _context: Any) -> Any:
@@ -135,8 +154,9 @@ def _run_policy(self: Any, policy: Any, args: Any, report_violation: Any, respon
 
 
 def install() -> bool:
-    """Use `analyze` and `analyze_stack` in the SDK's servicer when the installed SDK is one they were checked
-    against."""
+    """Check config in `Configure` on any SDK; use `analyze` and `analyze_stack` in the SDK's servicer when the
+    installed SDK is one they were checked against."""
+    _PolicyAnalyzerServicer.Configure = configure  # type: ignore[method-assign]
     if VERSION not in CHECKED_SDK_VERSIONS:
         return False
     _PolicyAnalyzerServicer.Analyze = analyze  # type: ignore[method-assign]

@@ -26,7 +26,7 @@ from pulumi_policy.policy import ReportViolation
 from pulumi_policy.proxy import UnknownValueError
 
 from .patterns import PatternError, compiled, search
-from .values import UNKNOWN, plain
+from .values import MAX_WIRE_DEPTH, UNKNOWN, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
 GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
@@ -293,7 +293,8 @@ class ResourceContext:
         self._provider = args.provider
         self._provider_props: dict[str, Any] | None = None
         self.findings: list[Finding] = []
-        self.undecided: list[str] = []
+        self.undecided = [f"cannot read {key}: it is nested deeper than {MAX_WIRE_DEPTH} levels"
+                          for key in sorted(getattr(args, "unreadable", ()))]
 
     @property
     def provider_props(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from inspect import isawaitable
 from typing import Any, Final
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import (
     EnforcementLevel,
@@ -25,12 +25,14 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy import policy as sdk_policy
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
 from .framework import ConfigError, GuardResourcePolicy, GuardStackPolicy, check_config
+from .values import struct_dict
 
 CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
@@ -60,6 +62,7 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
     self._configure_runtime_settings()
     response = proto.AnalyzeResponse()
     props = opts = provider = None
+    unreadable: list[str] = []
 
     for policy in self._PolicyAnalyzerServicer__policies:
         enforcement_level = self._get_enforcement_level(policy)
@@ -77,11 +80,12 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
         report_violation = self._create_report_violation(response, policy.name, policy.description,
                                                          enforcement_level, policy.severity)
         if props is None:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties)))
+            props = unknown_checking_proxy(deserialize_properties(struct_dict(request.properties, unreadable)))
             opts = self._get_resource_options(request)
             provider = self._get_provider_resource(request)
         args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,  # type: ignore[arg-type]
                                       self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+        args.unreadable = unreadable  # type: ignore[attr-defined]  # read by GuardResourcePolicy
         _run_policy(self, policy, args, report_violation, response)
 
     return response
@@ -115,7 +119,7 @@ def _stack_resources(self: Any, request: Any) -> list[PolicyResource]:
     """The stack's resources, with parents and (property) dependencies as resource objects, as the SDK builds them."""
     resources: list[PolicyResource] = []
     for r in request.resources:
-        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+        props = unknown_checking_proxy(deserialize_properties(struct_dict(r.properties)))
         resources.append(PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
                                         self._get_provider_resource(r), None, [], {}))
     by_urn = {resource.urn: resource for resource in resources}
@@ -153,10 +157,26 @@ def _run_policy(self: Any, policy: Any, args: Any, report_violation: Any, respon
         response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
 
 
+class _JsonFormat:
+    """`json_format` as pulumi_policy/policy.py sees it once installed: Structs (props, provider props, config)
+    read by `struct_dict`, so that a NaN, an infinity or deep nesting never raises in the SDK's own methods
+    (Remediate, GetAnalyzerInfo's neighbours, and Analyze on an SDK this module does not replace)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(message, struct_pb2.Struct) and not args and not kwargs:
+            return struct_dict(message)
+        return json_format.MessageToDict(message, *args, **kwargs)
+
+
 def install() -> bool:
     """Check config in `Configure` on any SDK; use `analyze` and `analyze_stack` in the SDK's servicer when the
     installed SDK is one they were checked against."""
     _PolicyAnalyzerServicer.Configure = configure  # type: ignore[method-assign]
+    sdk_policy.json_format = _JsonFormat()
     if VERSION not in CHECKED_SDK_VERSIONS:
         return False
     _PolicyAnalyzerServicer.Analyze = analyze  # type: ignore[method-assign]

@@ -32,6 +32,10 @@ UNKNOWN_SENTINELS: Final = frozenset(
     }
 )
 MAX_DEPTH: Final = 100
+# The engine's Structs may nest as deep as a Node.js, Go or YAML program likes; past this depth a value is read as
+# unknown, and the policies name the property they cannot read (protobuf's MessageToDict recurses into a
+# RecursionError at about 200 levels).
+MAX_WIRE_DEPTH: Final = 64
 
 
 class Unknown:
@@ -203,3 +207,30 @@ def quote(text: str) -> str:
     that could hold a secret."""
     shown = text if len(text) <= 80 else text[:77] + "..."
     return json.dumps(shown)
+
+
+def struct_dict(struct: Any, cut: list[str] | None = None) -> dict[str, Any]:
+    """A protobuf Struct as `json_format.MessageToDict` reads it, except that NaN and infinities stay the floats
+    they are (MessageToDict raises on them) and a value nested deeper than MAX_WIRE_DEPTH becomes unknown; `cut`
+    receives the top-level keys where that happened."""
+    result: dict[str, Any] = {}
+    for key, value in struct.fields.items():
+        deep: list[bool] = []
+        result[key] = _from_wire(value, 1, deep)
+        if deep and cut is not None:
+            cut.append(key)
+    return result
+
+
+def _from_wire(value: Any, depth: int, deep: list[bool]) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value" or kind == "list_value":
+        if depth >= MAX_WIRE_DEPTH:
+            deep.append(True)
+            return UNKNOWN_OBJECT_VALUE
+        if kind == "list_value":
+            return [_from_wire(item, depth + 1, deep) for item in value.list_value.values]
+        return {key: _from_wire(item, depth + 1, deep) for key, item in value.struct_value.fields.items()}
+    if kind is None or kind == "null_value":
+        return None
+    return getattr(value, kind)

@@ -131,7 +131,7 @@ class CaptureProcess:
             "main": str(self.program.main.resolve()),
             "project": self.program.name,
             "stack": self.stack.name,
-            "organization": ORGANIZATION,
+            "organization": self.stack.organization or ORGANIZATION,
             "preview": self.preview,
             "config": dict(self.stack.values),
             "secretKeys": list(self.stack.secret_keys),
@@ -149,7 +149,9 @@ class CaptureProcess:
         result = json.loads(self._result_path.read_text(encoding="utf-8"))
         if result.get("error"):
             raise self._failure(result["error"], output)
-        return Capture(tuple(_resource(r) for r in result["resources"])), output
+        resources = tuple(_resource(r) for r in result["resources"])
+        _refuse_duplicates(resources, self._main_label())
+        return Capture(resources), output
 
     def _failure(self, error: Mapping[str, str], output: str) -> CheckError:
         main = self._main_label()
@@ -179,6 +181,15 @@ class CaptureProcess:
             else:
                 process.communicate()
         self._tmp.cleanup()
+
+
+def _refuse_duplicates(resources: tuple[CapturedResource, ...], main: str) -> None:
+    """The engine's error 2001 (sdk/go/common/diag/errors.go), which stops `pulumi preview`."""
+    seen: set[str] = set()
+    for resource in resources:
+        if resource.urn in seen:
+            raise CheckError(f"program {main}: Duplicate resource URN '{resource.urn}'; try giving it a unique name")
+        seen.add(resource.urn)
 
 
 def _last_line(output: str) -> str:

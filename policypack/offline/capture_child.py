@@ -25,11 +25,12 @@ from typing import Any, cast
 
 import pulumi
 import pulumi.runtime
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from ..values import struct_dict
 from . import aws_mock
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
@@ -55,7 +56,8 @@ class _NoMocks(mocks.Mocks):
 
 
 def _to_dict(struct: struct_pb2.Struct) -> dict[str, Wire]:
-    return cast(dict[str, Wire], json_format.MessageToDict(struct))
+    # Not MessageToDict, which raises on the NaN or infinity a program may pass (the engine carries them).
+    return cast(dict[str, Wire], struct_dict(struct))
 
 
 def _to_struct(value: Mapping[str, Wire]) -> struct_pb2.Struct:

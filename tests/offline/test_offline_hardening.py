@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from offline_support import REPO, run_cli
 
+from policypack.offline.errors import CheckError
+from policypack.testing import check_program
+
 REFERENCE = str(REPO / "reference_stack")
 
 
@@ -27,3 +30,95 @@ def test_config_the_pack_refuses_is_exit_2_naming_policy_and_key(tmp_path: Path,
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
     assert result.stdout == ""
+
+
+PROGRAMS = REPO / "tests" / "offline" / "programs"
+
+
+def test_duplicate_urns_stop_the_check_as_they_stop_a_preview() -> None:
+    result = run_cli(str(PROGRAMS / "duplicate_urn"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "error: program tests/offline/programs/duplicate_urn/__main__.py: Duplicate resource URN "
+        "'urn:pulumi:dev::duplicate-urn::aws:sqs/queue:Queue::jobs'; try giving it a unique name\n")
+
+
+def test_nan_and_infinities_in_properties_reach_the_pack(tmp_path: Path) -> None:
+    output = tmp_path / "report.json"
+    result = run_cli(str(PROGRAMS / "nan_props"), "--format", "json", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(output.read_text())["resources"] == 2
+
+
+@pytest.mark.parametrize("stack", ["prod", "org/prod", "organization/lambda-reference/prod"])
+def test_qualified_stack_names_read_the_stack_file_of_their_last_part(tmp_path: Path, stack: str) -> None:
+    output = tmp_path / "report.json"
+    result = run_cli(REFERENCE, "--stack", stack, "--format", "json", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(output.read_text())
+    assert report["stack"] == "prod"
+    assert report["resources"] > 10
+
+
+@pytest.mark.parametrize(("stack", "expected"), [
+    ("a::b", 'error: --stack "a::b": a stack name may only contain alphanumeric, hyphens, underscores, or periods, '
+             'at most 100 characters: invalid character ":" at position 1'),
+    ("org/other/dev", "error: --stack \"org/other/dev\": project 'other' is not this program's project "
+                      "'lambda-reference'"),
+    ("a/b/c/d", 'error: --stack "a/b/c/d": a stack is named stack, org/stack or org/project/stack'),
+    ("org/", 'error: --stack "org/": a stack is named stack, org/stack or org/project/stack'),
+    ("x" * 101, f'error: --stack "{"x" * 101}": a stack name may only contain alphanumeric, hyphens, underscores, '
+                "or periods, at most 100 characters"),
+    ("qa", f"error: --stack qa: no Pulumi.qa.yaml in {REFERENCE}; its stack files are Pulumi.dev.yaml, "
+           "Pulumi.prod.yaml"),
+])
+def test_stack_names_the_cli_refuses_are_refused_with_its_rule(stack: str, expected: str) -> None:
+    result = run_cli(REFERENCE, "--stack", stack)
+    assert result.returncode == 2
+    assert result.stderr == expected + "\n"
+
+
+def project(tmp_path: Path, pulumi_yaml: bytes, stack_yaml: bytes | None = None) -> Path:
+    (tmp_path / "Pulumi.yaml").write_bytes(pulumi_yaml)
+    (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\n\naws.sqs.Queue('q', name='q-dev')\n")
+    if stack_yaml is not None:
+        (tmp_path / "Pulumi.dev.yaml").write_bytes(stack_yaml)
+    return tmp_path
+
+
+def test_a_project_name_the_cli_refuses_is_refused(tmp_path: Path) -> None:
+    result = run_cli(str(project(tmp_path, b"name: a::b\nruntime: python\n")))
+    assert result.returncode == 2
+    assert result.stderr == (f'error: {tmp_path}/Pulumi.yaml: name "a::b": project names may only contain '
+                             "alphanumerics, hyphens, underscores, and periods, at most 100 characters\n")
+
+
+def test_a_stack_without_any_stack_file_runs_with_a_warning(tmp_path: Path) -> None:
+    result = run_cli(str(project(tmp_path, b"name: p\nruntime: python\n")), "--stack", "ci")
+    assert result.returncode == 1
+    assert result.stderr == f"warning: no Pulumi.ci.yaml in {tmp_path}: the program runs with no stack config\n"
+
+
+@pytest.mark.parametrize("which", ["Pulumi.yaml", "Pulumi.dev.yaml", "config"])
+def test_an_input_that_is_not_utf8_is_one_line_and_exit_2(tmp_path: Path, which: str) -> None:
+    latin1 = "description: caf\xe9\n".encode("latin-1")
+    directory = project(tmp_path, b"name: p\nruntime: python\n" + (latin1 if which == "Pulumi.yaml" else b""),
+                        b"config:\n  p:x: caf\xe9\n" if which == "Pulumi.dev.yaml" else b"config: {}\n")
+    config = tmp_path / "config.json"
+    config.write_bytes(b'{"all": "advisory", "x": "caf\xe9"}' if which == "config" else b"{}")
+    result = run_cli(str(directory), "--policy-pack-config", str(config))
+    path = config if which == "config" else tmp_path / which
+    label = "policy pack config " if which == "config" else ""
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {label}{path}: cannot be read: not UTF-8 (byte ")
+    assert result.stderr.count("\n") == 1
+    with pytest.raises(CheckError, match="not UTF-8"):
+        check_program(directory, policy_config=config)
+
+
+def test_a_config_nested_50000_levels_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text("[" * 50_000 + "]" * 50_000)
+    result = run_cli(REFERENCE, "--policy-pack-config", str(config))
+    assert result.returncode == 2
+    assert result.stderr == f"error: policy pack config {config}: invalid JSON: nested too deeply\n"

@@ -239,6 +239,26 @@ def stack_config() -> dict[str, str]:
     return _config_cache[raw]
 
 
+_secret_keys: set[str] = set()
+
+
+def configure_stack(secret_keys: Iterable[str]) -> None:
+    """The config keys the engine says are secret (ConfigureStack's config_secret_keys, sent by
+    pkg/resource/plugin/analyzer_plugin.go:164-183 in Pulumi v3.274.1; the SDK itself drops them)."""
+    _secret_keys.clear()
+    _secret_keys.update(secret_keys)
+
+
+def secret_config_keys() -> frozenset[str]:
+    """Secret config keys: those of ConfigureStack, and PULUMI_CONFIG_SECRET_KEYS where a host sets it."""
+    try:
+        listed = json.loads(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "[]")
+    except ValueError:
+        listed = []
+    return frozenset(_secret_keys) | {k for k in listed if isinstance(k, str)} if isinstance(listed, list) else (
+        frozenset(_secret_keys))
+
+
 def urn_name(urn: str) -> str:
     parts = urn.split("::", 3)
     return parts[3] if len(parts) == 4 else urn.rsplit("::", 1)[-1]

@@ -12,7 +12,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
 from .patterns import fullmatch
-from .values import UNKNOWN, quote
+from .values import UNKNOWN, loads, quote, quote_part
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
 XRAY_ACTIONS: Final = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
@@ -73,7 +73,7 @@ def parse_document(raw: Any) -> Document:
         return Document([], [], [], [])
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = loads(raw)
         except json.JSONDecodeError as exc:  # its msg is fixed text; the document shows only as a position
             return Document([], [f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"], [])
         except (ValueError, RecursionError):
@@ -145,7 +145,7 @@ def action_problem(action: Any) -> str | None:
         return f"Action {quote(action)} is not of the form service:action"
     if WILDCARD.search(service):
         return f"Action {quote(action)} has a wildcard in its service"
-    return None if name.strip("*?") else f"Action {quote(action)} allows every {service} action"
+    return None if name.strip("*?") else f"Action {quote(action)} allows every {quote_part(action, service)} action"
 
 
 # --- the two judges: (violations, a reason the statement cannot be decided) ---------------------------------

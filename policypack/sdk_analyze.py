@@ -32,12 +32,20 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
 from .framework import ConfigError, GuardResourcePolicy, GuardStackPolicy, check_config
+from .framework import configure_stack as configure_secret_keys
 from .values import struct_dict
 
 CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
 STOCK_ANALYZE_STACK: Final = _PolicyAnalyzerServicer.AnalyzeStack
 STOCK_CONFIGURE: Final = _PolicyAnalyzerServicer.Configure
+STOCK_CONFIGURE_STACK: Final = _PolicyAnalyzerServicer.ConfigureStack
+
+
+def configure_stack(self: Any, request: Any, context: Any) -> Any:
+    """The SDK's `ConfigureStack`, keeping the secret config keys it ignores, so that no message quotes them."""
+    configure_secret_keys(request.config_secret_keys)
+    return STOCK_CONFIGURE_STACK(self, request, context)
 
 
 def configure(self: Any, request: Any, context: Any) -> Any:
@@ -176,6 +184,7 @@ def install() -> bool:
     """Check config in `Configure` on any SDK; use `analyze` and `analyze_stack` in the SDK's servicer when the
     installed SDK is one they were checked against."""
     _PolicyAnalyzerServicer.Configure = configure  # type: ignore[method-assign]
+    _PolicyAnalyzerServicer.ConfigureStack = configure_stack  # type: ignore[method-assign,assignment]
     sdk_policy.json_format = _JsonFormat()
     if VERSION not in CHECKED_SDK_VERSIONS:
         return False

@@ -4,6 +4,8 @@ files, duplicate URNs, odd --output targets, killed runs, control characters; ea
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,44 @@ def test_a_config_nested_50000_levels_is_one_line_and_exit_2(tmp_path: Path) -> 
     result = run_cli(REFERENCE, "--policy-pack-config", str(config))
     assert result.returncode == 2
     assert result.stderr == f"error: policy pack config {config}: invalid JSON: nested too deeply\n"
+
+
+UNROTATED = str(PROGRAMS / "unrotated")
+
+
+def test_output_files_honour_the_umask_and_keep_an_existing_mode(tmp_path: Path) -> None:
+    fresh, existing = tmp_path / "fresh.json", tmp_path / "existing.json"
+    existing.write_text("old")
+    existing.chmod(0o640)
+    previous = os.umask(0o022)
+    try:
+        for path in (fresh, existing):
+            assert run_cli(UNROTATED, "--format", "json", "--output", str(path)).returncode == 1
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+    assert json.loads(existing.read_text())["summary"]["mandatory"] >= 1
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+def test_output_to_standard_output_and_character_devices(target: str) -> None:
+    result = run_cli(UNROTATED, "--format", "json", "--output", target)
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["mandatory"] >= 1
+
+
+def test_output_through_a_symlink_replaces_the_file_it_points_to(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "report.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert run_cli(UNROTATED, "--format", "json", "--output", str(link)).returncode == 1
+    assert link.is_symlink() and json.loads(target.read_text())["summary"]["mandatory"] >= 1
+
+
+def test_an_output_in_a_missing_directory_is_refused_before_the_check_runs(tmp_path: Path) -> None:
+    result = run_cli(str(PROGRAMS / "slow"), "--output", str(tmp_path / "none" / "r.json"), timeout=20)
+    assert result.returncode == 2
+    assert result.stderr == f"error: --output {tmp_path}/none/r.json: its directory does not exist\n"

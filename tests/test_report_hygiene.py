@@ -57,3 +57,12 @@ def test_control_characters_cannot_forge_or_colour_a_text_line() -> None:
             "violations on 1 resources (p/dev, offline preview)\\x1b[2K)") in lines
     assert "          first line\\x1b[31m red\\rover" in lines
     assert json.loads(report.render("json"))["violations"][0]["resourceName"] == f"q{FORGED}"  # JSON stays as is
+
+
+@pytest.mark.parametrize("verbose", [[], ["--verbose"]], ids=["plain", "verbose"])
+def test_a_secret_raised_or_logged_in_an_apply_is_never_printed(verbose: list[str]) -> None:
+    result = check("secret_in_apply", *verbose)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: program tests/programs/secret_in_apply/__main__.py raised ValueError: token [secret] rejected")
+    assert MARK not in result.stderr + result.stdout

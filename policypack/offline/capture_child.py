@@ -32,6 +32,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from ..values import struct_dict
 from . import aws_mock
+from .project import SECRET_PLACEHOLDER
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -390,7 +391,24 @@ def _program_logger() -> tuple[logging.Logger, _ErrorLog]:
     return logger, errors
 
 
+class _Scrubbing:
+    """A text stream that writes known secrets as `[secret]` (the program's output shows with --verbose)."""
+
+    def __init__(self, stream: Any, known: set[str]) -> None:
+        self._stream, self._known = stream, known
+
+    def write(self, text: str) -> int:
+        return int(self._stream.write(scrub(text, self._known)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
+    secrets = {SECRET_PLACEHOLDER}
+    _record_secrets(secrets)
+    sys.stdout = cast(Any, _Scrubbing(sys.stdout, secrets))
+    sys.stderr = cast(Any, _Scrubbing(sys.stderr, secrets))
     monitor = CapturingMonitor(request)
     logger, errors = _program_logger()
     # A stand-in root keeps set_mocks from registering (and finishing) a stack of its own.
@@ -422,7 +440,28 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = _describe_failure(exc, monitor)
     if error is None and errors.messages:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
+    if error is not None:
+        error = {key: scrub(value, secrets) for key, value in error.items()}
     return {"resources": monitor.result(), "error": error}
+
+
+def _record_secrets(known: set[str]) -> None:
+    """Every string the program passes to `Output.secret` (config's `require_secret` included) joins `known`, so
+    that no error line repeats it."""
+    original = pulumi.Output.secret
+
+    def secret(value: Any) -> pulumi.Output[Any]:
+        output = original(value)
+        output.apply(lambda plain: known.add(plain) if isinstance(plain, str) and plain else None)
+        return output
+
+    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign,assignment]
+
+
+def scrub(text: str, known: set[str]) -> str:
+    for value in sorted(known, key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
 
 
 def one_line(message: str) -> str:

@@ -169,7 +169,6 @@ def _parse_date(key: str, value: Any) -> datetime.date | None:
     raise ConfigError(f"key '{key}': {json.dumps(value)} is not a date in the form YYYY-MM-DD")
 
 
-
 def _check_pattern(key: str, pattern: str) -> None:
     try:
         compiled(pattern)
@@ -255,8 +254,8 @@ def secret_config_keys() -> frozenset[str]:
         listed = json.loads(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "[]")
     except ValueError:
         listed = []
-    return frozenset(_secret_keys) | {k for k in listed if isinstance(k, str)} if isinstance(listed, list) else (
-        frozenset(_secret_keys))
+    return frozenset(_secret_keys | {k for k in listed if isinstance(k, str)} if isinstance(listed, list) else
+                     _secret_keys)
 
 
 def urn_name(urn: str) -> str:

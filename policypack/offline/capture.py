@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import aws_mock
-from .errors import CheckError
+from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
 from .wire import Wire
 
 ORGANIZATION: Final = "organization"
+TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
@@ -102,7 +104,8 @@ class CaptureProcess:
         self.program = program
         self.stack = stack
         self.preview = preview
-        self._tmp = tempfile.TemporaryDirectory(prefix="policypack-capture-")
+        remove_stale_directories()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-")
         self._process: subprocess.Popen[bytes] | None = None
         self._reading = threading.Event()
 
@@ -119,6 +122,7 @@ class CaptureProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent,  # async-signal-safe: one prctl call
         )
 
     @property
@@ -181,6 +185,14 @@ class CaptureProcess:
             else:
                 process.communicate()
         self._tmp.cleanup()
+
+
+def remove_stale_directories() -> None:
+    """Temp directories of checks whose process is gone (killed before it could clean up)."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*-*"):
+        pid = directory.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _refuse_duplicates(resources: tuple[CapturedResource, ...], main: str) -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from offline_support import REPO, run_cli
+from offline_support import REPO, process_gone, run_cli
 
 from policypack.offline.errors import CheckError
 from policypack.testing import check_program
@@ -165,3 +168,34 @@ def test_an_output_in_a_missing_directory_is_refused_before_the_check_runs(tmp_p
     result = run_cli(str(PROGRAMS / "slow"), "--output", str(tmp_path / "none" / "r.json"), timeout=20)
     assert result.returncode == 2
     assert result.stderr == f"error: --output {tmp_path}/none/r.json: its directory does not exist\n"
+
+
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            found += [int(c) for c in children]
+            pending += [int(c) for c in children]
+    return found
+
+
+def test_children_die_with_a_killed_check_and_its_temp_directory_goes_next_run(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "policypack", "check", str(PROGRAMS / "slow")], cwd=REPO,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(_descendants(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    children = _descendants(process.pid)
+    assert len(children) >= 2, "the capture child and the pack never started"
+    assert list(tmp_path.glob("policypack-capture-*"))
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while not all(process_gone(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(process_gone(pid) for pid in children)
+    assert run_cli(str(PROGRAMS / "duplicate_urn"), env={"TMPDIR": str(tmp_path)}).returncode == 2
+    assert list(tmp_path.glob("policypack-capture-*")) == []

@@ -168,7 +168,7 @@ def _run_policy(self: Any, policy: Any, args: Any, report_violation: Any, respon
 class _JsonFormat:
     """`json_format` as pulumi_policy/policy.py sees it once installed: Structs (props, provider props, config)
     read by `struct_dict`, so that a NaN, an infinity or deep nesting never raises in the SDK's own methods
-    (Remediate, GetAnalyzerInfo's neighbours, and Analyze on an SDK this module does not replace)."""
+    (Remediate, Configure, and Analyze on an SDK this module does not replace)."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(json_format, name)

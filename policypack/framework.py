@@ -25,7 +25,8 @@ from pulumi_policy import (
 from pulumi_policy.policy import ReportViolation
 from pulumi_policy.proxy import UnknownValueError
 
-from .values import UNKNOWN, plain
+from .patterns import PatternError, compiled, search
+from .values import MAX_WIRE_DEPTH, UNKNOWN, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
 GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
@@ -33,15 +34,16 @@ STACK_TYPE: Final = "pulumi:pulumi:Stack"
 
 EXEMPTIONS_SCHEMA: Final[dict[str, Any]] = {
     "type": "array",
-    "description": "Resources this policy does not apply to: a regex searched in the logical name or URN, "
-    "a required reason, and an optional expiry date (YYYY-MM-DD) after which the exemption lapses.",
+    "description": "Resources this policy does not apply to: a regex (RE2 syntax) searched in the logical name "
+    "and in the URN's type-and-name part (never its stack or project), a required reason, and an optional expiry "
+    "date (YYYY-MM-DD) after which the exemption lapses.",
     "default": [],
     "items": {
         "type": "object",
         "properties": {
-            "resource": {"type": "string", "minLength": 1},
+            "resource": {"type": "string", "minLength": 1, "format": "regex"},
             "reason": {"type": "string", "minLength": 1},
-            "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
         },
         "required": ["resource", "reason"],
         "additionalProperties": False,
@@ -122,11 +124,7 @@ class Exemption:
     expires: datetime.date | None
 
     def matches(self, name: str, urn: str) -> bool:
-        try:
-            regex = re.compile(self.pattern)
-        except re.error:
-            return False
-        return bool(regex.search(name) or regex.search(urn))
+        return search(self.pattern, name) or search(self.pattern, urn_type_and_name(urn))
 
     def expired(self, today: datetime.date) -> bool:
         return self.expires is not None and self.expires < today
@@ -136,28 +134,61 @@ class Exemption:
         return f"exempted by '{self.pattern}'{until}: {self.reason}"
 
 
+DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: `\d` takes full-width ones
+
+
+class ConfigError(ValueError):
+    """A config value the schema lets through but the policy cannot use; the text names the key and the value."""
+
+
 def parse_exemptions(raw: Any) -> list[Exemption]:
-    """Exemptions from config; malformed entries are ignored (the engine validates the schema first)."""
+    """Exemptions from config. Entries of the wrong shape are left out (the engine validates the schema first);
+    an invalid regex or a date that does not exist is a ConfigError, never a permanent or a silent exemption."""
     result: list[Exemption] = []
     if not isinstance(raw, (list, tuple)):
         return result
-    for entry in raw:
+    for index, entry in enumerate(raw):
         if not isinstance(entry, Mapping):
             continue
         pattern, reason = entry.get("resource"), entry.get("reason")
         if not isinstance(pattern, str) or not pattern or not isinstance(reason, str) or not reason:
             continue
-        result.append(Exemption(pattern, reason, _parse_date(entry.get("expires"))))
+        _check_pattern(f"exemptions[{index}].resource", pattern)
+        result.append(Exemption(pattern, reason, _parse_date(f"exemptions[{index}].expires", entry.get("expires"))))
     return result
 
 
-def _parse_date(value: Any) -> datetime.date | None:
-    if not isinstance(value, str):
+def _parse_date(key: str, value: Any) -> datetime.date | None:
+    if value is None:
         return None
+    if isinstance(value, str) and DATE.fullmatch(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(f"key '{key}': {json.dumps(value)} is not a date ({exc})") from None
+    raise ConfigError(f"key '{key}': {json.dumps(value)} is not a date in the form YYYY-MM-DD")
+
+
+def _check_pattern(key: str, pattern: str) -> None:
     try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
+        compiled(pattern)
+    except PatternError as exc:
+        raise ConfigError(f"key '{key}': {json.dumps(pattern)} is not a valid regex (RE2 syntax): {exc}") from None
+
+
+def check_config(meta: Meta, given: Mapping[str, Any] | None) -> None:
+    """Raises ConfigError for the first regex (a key of format "regex", or a list of them) or exemption in the
+    policy's merged config that cannot be used."""
+    config = merged_config(meta, given)
+    for key, schema in meta.config.items():
+        value = config.get(key)
+        if schema.get("format") == "regex" and isinstance(value, str):
+            _check_pattern(key, value)
+        elif schema.get("items", {}).get("format") == "regex" and isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    _check_pattern(f"{key}[{index}]", item)
+    parse_exemptions(config.get("exemptions"))
 
 
 @dataclass(frozen=True)
@@ -207,8 +238,35 @@ def stack_config() -> dict[str, str]:
     return _config_cache[raw]
 
 
+_secret_keys: set[str] = set()
+
+
+def configure_stack(secret_keys: Iterable[str]) -> None:
+    """The config keys the engine says are secret (ConfigureStack's config_secret_keys, sent by
+    pkg/resource/plugin/analyzer_plugin.go:164-183 in Pulumi v3.274.1; the SDK itself drops them)."""
+    _secret_keys.clear()
+    _secret_keys.update(secret_keys)
+
+
+def secret_config_keys() -> frozenset[str]:
+    """Secret config keys: those of ConfigureStack, and PULUMI_CONFIG_SECRET_KEYS where a host sets it."""
+    try:
+        listed = json.loads(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "[]")
+    except ValueError:
+        listed = []
+    return frozenset(_secret_keys | {k for k in listed if isinstance(k, str)} if isinstance(listed, list) else
+                     _secret_keys)
+
+
 def urn_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
+    parts = urn.split("::", 3)
+    return parts[3] if len(parts) == 4 else urn.rsplit("::", 1)[-1]
+
+
+def urn_type_and_name(urn: str) -> str:
+    """`parent$type::name` of `urn:pulumi:stack::project::parent$type::name`, without the stack and project."""
+    parts = urn.split("::", 2)
+    return parts[2] if len(parts) == 3 else urn
 
 
 # --- resource policies -------------------------------------------------------------------------------------
@@ -254,7 +312,8 @@ class ResourceContext:
         self._provider = args.provider
         self._provider_props: dict[str, Any] | None = None
         self.findings: list[Finding] = []
-        self.undecided: list[str] = []
+        self.undecided = [f"cannot read {key}: it is nested deeper than {MAX_WIRE_DEPTH} levels"
+                          for key in sorted(getattr(args, "unreadable", ()))]
 
     @property
     def provider_props(self) -> dict[str, Any]:
@@ -276,6 +335,10 @@ ResourceFix = Callable[[ResourceValidationArgs, Mapping[str, Any]], bool]
 
 def merged_config(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**meta.defaults(), **dict(given or {})}
+
+
+def config_error(meta: Meta, exc: Exception) -> str:
+    return meta.message(f"The policy's config is invalid, so it fails closed: {exc}.")
 
 
 def internal_error(meta: Meta, exc: BaseException) -> str:
@@ -313,6 +376,9 @@ class GuardResourcePolicy(ResourceValidationPolicy):
             if verdict.active is not None:
                 args.not_applicable(verdict.active.describe())
             raise  # a rule that can only decide after preview: the SDK reports its own advisory
+        except (ConfigError, PatternError) as exc:
+            report(config_error(self.meta, exc), None)
+            return
         except Exception as exc:  # noqa: BLE001 - an exception would abort the user's whole preview
             report(internal_error(self.meta, exc), None)
             return
@@ -463,6 +529,9 @@ class GuardStackPolicy(StackValidationPolicy):
             context = StackContext(args, config)
             self._check(context)
             exemptions = parse_exemptions(config.get("exemptions"))
+        except (ConfigError, PatternError) as exc:
+            report(config_error(self.meta, exc), None)
+            return
         except Exception as exc:  # noqa: BLE001 - an exception would abort the user's whole preview
             report(internal_error(self.meta, exc), None)
             return

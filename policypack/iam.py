@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -12,7 +11,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
-from .values import UNKNOWN, quote
+from .patterns import fullmatch
+from .values import UNKNOWN, loads, quote, quote_part
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
 XRAY_ACTIONS: Final = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
@@ -73,7 +73,7 @@ def parse_document(raw: Any) -> Document:
         return Document([], [], [], [])
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = loads(raw)
         except json.JSONDecodeError as exc:  # its msg is fixed text; the document shows only as a position
             return Document([], [f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"], [])
         except (ValueError, RecursionError):
@@ -145,7 +145,7 @@ def action_problem(action: Any) -> str | None:
         return f"Action {quote(action)} is not of the form service:action"
     if WILDCARD.search(service):
         return f"Action {quote(action)} has a wildcard in its service"
-    return None if name.strip("*?") else f"Action {quote(action)} allows every {service} action"
+    return None if name.strip("*?") else f"Action {quote(action)} allows every {quote_part(action, service)} action"
 
 
 # --- the two judges: (violations, a reason the statement cannot be decided) ---------------------------------
@@ -205,13 +205,10 @@ def scoped_actions(statement: Mapping[str, Any], config: Mapping[str, Any]) -> t
 
 
 def allowed(resource: str, config: Mapping[str, Any]) -> bool:
-    """Whether one of allowedResourcePatterns matches the whole resource; an invalid pattern widens nothing."""
+    """Whether one of allowedResourcePatterns matches the whole resource."""
     patterns = config.get("allowedResourcePatterns")
-    for pattern in patterns if isinstance(patterns, (list, tuple)) else ():
-        with contextlib.suppress(re.error, TypeError):
-            if re.fullmatch(pattern, resource):  # `re` caches compiled patterns
-                return True
-    return False
+    return any(fullmatch(p, resource) for p in patterns if isinstance(p, str)) if isinstance(
+        patterns, (list, tuple)) else False
 
 
 # --- every document of a resource, judged -------------------------------------------------------------------
@@ -279,9 +276,9 @@ RESOURCES = Meta(
             "(case-insensitively) may use Resource \"*\".",
         },
         "allowedResourcePatterns": {
-            "type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
-            "description": "Python regexes; a resource matching one in full (re.fullmatch) passes. Invalid "
-            "ones are ignored; they never widen \"*\" or NotResource.",
+            "type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}, "default": [],
+            "description": "Regexes (RE2 syntax); a resource matching one in full passes. They never widen "
+            "\"*\" or NotResource; an invalid one is a config error.",
         },
     },
     remediation_steps=(

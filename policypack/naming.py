@@ -15,9 +15,11 @@ from .framework import (
     Severity,
     current_stack,
     resource_policy,
+    secret_config_keys,
     stack_config,
 )
-from .values import UNKNOWN, describe, quote
+from .patterns import search
+from .values import UNKNOWN, describe, quote_config
 
 SUFFIXED_TYPES: Final = (
     aws.FUNCTION,
@@ -51,7 +53,8 @@ SUFFIX = Meta(
         "suffixPattern": {
             "type": "string",
             "default": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
-            "description": "A regex the suffix must match.",
+            "format": "regex",
+            "description": "A regex (RE2 syntax) the suffix must match.",
         },
         "maxSuffixLength": {
             "type": "integer",
@@ -81,35 +84,32 @@ SUFFIX = Meta(
 )
 
 
-def environment_suffix(config: Mapping[str, Any]) -> tuple[str, str]:
-    """The suffix and where it came from: the first matching stack config key, else the stack name."""
+def environment_suffix(config: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """The suffix, where it came from and whether it is secret: the first matching stack config key, else the
+    stack name."""
     key = config.get("suffixConfigKey")
     for full_key, value in sorted(stack_config().items()):
         if isinstance(key, str) and full_key.split(":", 1)[-1] == key:
-            return value, f"stack config {full_key}"
-    return current_stack(), "the stack name"
+            return value, f"stack config {full_key}", full_key in secret_config_keys()
+    return current_stack(), "the stack name", False
 
 
 def check_suffix(r: ResourceContext) -> None:
-    suffix, source = environment_suffix(r.config)
+    suffix, source, secret = environment_suffix(r.config)
+    shown = quote_config(suffix, secret)
     if not suffix:
         r.cannot_decide("no environment suffix: neither the stack config key nor the stack name is known")
         return
     pattern, limit = r.config.get("suffixPattern"), r.config.get("maxSuffixLength")
-    try:
-        well_formed = re.search(str(pattern), suffix) is not None
-    except re.error:
-        r.cannot_decide("suffixPattern is not a valid regular expression")
-        return
-    if not well_formed or (isinstance(limit, (int, float)) and len(suffix) > limit):
-        r.fail(f"The environment suffix {quote(suffix)} (from {source}) does not match {pattern} or is longer "
+    if not search(str(pattern), suffix) or (isinstance(limit, (int, float)) and len(suffix) > limit):
+        r.fail(f"The environment suffix {shown} (from {source}) does not match {pattern} or is longer "
                f"than {describe(limit)} characters; every physical name built from it is at risk. Use lowercase "
                "letters, digits and hyphens.")
     name = r.props.get("name")
     if name is UNKNOWN:
         r.cannot_decide("name is unknown at preview")
     elif isinstance(name, str) and suffix not in name:
-        r.fail(f"The physical name ({len(name)} characters) does not contain the environment suffix {quote(suffix)}; "
+        r.fail(f"The physical name ({len(name)} characters) does not contain the environment suffix {shown}; "
                "stacks would collide. Build the name from the suffix.")
 
 

@@ -14,7 +14,8 @@ import asyncio
 from inspect import isawaitable
 from typing import Any, Final
 
-from google.protobuf import json_format
+import grpc
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import (
     EnforcementLevel,
@@ -24,16 +25,44 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy import policy as sdk_policy
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
 
-from .framework import GuardResourcePolicy
+from .framework import ConfigError, GuardResourcePolicy, GuardStackPolicy, check_config
+from .framework import configure_stack as configure_secret_keys
+from .values import struct_dict
 
 CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
 STOCK_ANALYZE_STACK: Final = _PolicyAnalyzerServicer.AnalyzeStack
+STOCK_CONFIGURE: Final = _PolicyAnalyzerServicer.Configure
+STOCK_CONFIGURE_STACK: Final = _PolicyAnalyzerServicer.ConfigureStack
+
+
+def configure_stack(self: Any, request: Any, context: Any) -> Any:
+    """The SDK's `ConfigureStack`, keeping the secret config keys it ignores, so that no message quotes them."""
+    configure_secret_keys(request.config_secret_keys)
+    return STOCK_CONFIGURE_STACK(self, request, context)
+
+
+def configure(self: Any, request: Any, context: Any) -> Any:
+    """The SDK's `Configure`, then each policy's merged config checked: a regex or an expiry date the policy cannot
+    use ends the call with INVALID_ARGUMENT naming the policy and key, so the engine stops before any Analyze."""
+    response = STOCK_CONFIGURE(self, request, context)
+    for policy in self._PolicyAnalyzerServicer__policies:
+        if not isinstance(policy, (GuardResourcePolicy, GuardStackPolicy)):
+            continue
+        try:
+            check_config(policy.meta, self._get_policy_config(policy.name))
+        except ConfigError as exc:
+            message = f"policy '{policy.name}': invalid config at {exc}"
+            if context is None:  # called directly, as the tests do
+                raise ConfigError(message) from None
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, message)
+    return response
 
 
 def analyze(self: Any, request: Any, _context: Any) -> Any:
@@ -41,6 +70,7 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
     self._configure_runtime_settings()
     response = proto.AnalyzeResponse()
     props = opts = provider = None
+    unreadable: list[str] = []
 
     for policy in self._PolicyAnalyzerServicer__policies:
         enforcement_level = self._get_enforcement_level(policy)
@@ -58,11 +88,12 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
         report_violation = self._create_report_violation(response, policy.name, policy.description,
                                                          enforcement_level, policy.severity)
         if props is None:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties)))
+            props = unknown_checking_proxy(deserialize_properties(struct_dict(request.properties, unreadable)))
             opts = self._get_resource_options(request)
             provider = self._get_provider_resource(request)
         args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,  # type: ignore[arg-type]
                                       self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+        args.unreadable = unreadable  # type: ignore[attr-defined]  # read by GuardResourcePolicy
         _run_policy(self, policy, args, report_violation, response)
 
     return response
@@ -96,7 +127,7 @@ def _stack_resources(self: Any, request: Any) -> list[PolicyResource]:
     """The stack's resources, with parents and (property) dependencies as resource objects, as the SDK builds them."""
     resources: list[PolicyResource] = []
     for r in request.resources:
-        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+        props = unknown_checking_proxy(deserialize_properties(struct_dict(r.properties)))
         resources.append(PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
                                         self._get_provider_resource(r), None, [], {}))
     by_urn = {resource.urn: resource for resource in resources}
@@ -134,9 +165,27 @@ def _run_policy(self: Any, policy: Any, args: Any, report_violation: Any, respon
         response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
 
 
+class _JsonFormat:
+    """`json_format` as pulumi_policy/policy.py sees it once installed: Structs (props, provider props, config)
+    read by `struct_dict`, so that a NaN, an infinity or deep nesting never raises in the SDK's own methods
+    (Remediate, Configure, and Analyze on an SDK this module does not replace)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(message, struct_pb2.Struct) and not args and not kwargs:
+            return struct_dict(message)
+        return json_format.MessageToDict(message, *args, **kwargs)
+
+
 def install() -> bool:
-    """Use `analyze` and `analyze_stack` in the SDK's servicer when the installed SDK is one they were checked
-    against."""
+    """Check config in `Configure` on any SDK; use `analyze` and `analyze_stack` in the SDK's servicer when the
+    installed SDK is one they were checked against."""
+    _PolicyAnalyzerServicer.Configure = configure  # type: ignore[method-assign]
+    _PolicyAnalyzerServicer.ConfigureStack = configure_stack  # type: ignore[method-assign,assignment]
+    sdk_policy.json_format = _JsonFormat()
     if VERSION not in CHECKED_SDK_VERSIONS:
         return False
     _PolicyAnalyzerServicer.Analyze = analyze  # type: ignore[method-assign]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from .framework import (
     resource_policy,
     stack_policy,
 )
+from .patterns import search
 from .values import UNKNOWN, describe, plain, quote, string_map
 
 TAGGING_DOC = "https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"
@@ -147,7 +147,8 @@ ENVIRONMENT_MATCH = Meta(
         "productionStackPattern": {
             "type": "string",
             "default": "^(prod|production)([-_].*)?$",
-            "description": "A regex on the stack name: matching stacks are production stacks.",
+            "format": "regex",
+            "description": "A regex (RE2 syntax) on the stack name: matching stacks are production stacks.",
         },
     },
     remediation_steps=(
@@ -189,11 +190,7 @@ def _environment_values(s: StackContext) -> list[tuple[Res, Any]]:
 def check_environment(s: StackContext) -> None:
     allowed = [value for value in s.config.get("allowedEnvironments") or [] if isinstance(value, str)]
     stack = current_stack()
-    try:
-        production_stack = bool(re.search(str(s.config.get("productionStackPattern")), stack)) if stack else None
-    except re.error:
-        s.cannot_decide("productionStackPattern is not a valid regular expression")
-        production_stack = None
+    production_stack = search(str(s.config.get("productionStackPattern")), stack) if stack else None
     values = _environment_values(s)
     for res, value in values:
         if value is UNKNOWN:

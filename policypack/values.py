@@ -7,6 +7,8 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG as SECRET_SIG
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY as SIG_KEY
 from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE,
     UNKNOWN_ARRAY_VALUE,
@@ -32,6 +34,10 @@ UNKNOWN_SENTINELS: Final = frozenset(
     }
 )
 MAX_DEPTH: Final = 100
+# The engine's Structs may nest as deep as a Node.js, Go or YAML program likes; past this depth a value is read as
+# unknown, and the policies name the property they cannot read (protobuf's MessageToDict recurses into a
+# RecursionError at about 200 levels).
+MAX_WIRE_DEPTH: Final = 64
 
 
 class Unknown:
@@ -52,6 +58,33 @@ class Unknown:
 
 
 UNKNOWN: Final = Unknown()
+
+
+class SecretText(str):
+    """A string the program marked secret (`Output.secret`, a secret output, anything derived by the engine): it
+    compares as the string it is, and `quote` never shows it."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self
+
+
+def mark_secret(value: Any) -> Any:
+    """`value` with every string in it, keys included, a SecretText."""
+    if isinstance(value, str):
+        return value if isinstance(value, SecretText) or value in UNKNOWN_SENTINELS else SecretText(value)
+    if isinstance(value, dict):
+        return {mark_secret(k): mark_secret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mark_secret(v) for v in value]
+    return value
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, with what a secret string held still secret."""
+    parsed = json.loads(text)
+    return mark_secret(parsed) if isinstance(text, SecretText) else parsed
 
 
 _DICT_PROXY: Final = type(_proxy({}))
@@ -168,8 +201,8 @@ def string_map(value: Any) -> dict[str, Any] | Unknown | None:
         return UNKNOWN
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = loads(value)
+        except (ValueError, RecursionError):
             return None
     if isinstance(value, dict):
         return value
@@ -199,7 +232,55 @@ def describe(value: Any, known: Collection[str] = ()) -> str:
 
 
 def quote(text: str) -> str:
-    """A string the message may show: an IAM action or ARN, a variable's name, a config value; never a prop value
-    that could hold a secret."""
+    """A string the message may show: an IAM action or ARN, a variable's name; never a prop value that could hold
+    a secret, and never a string the program marked secret."""
+    if isinstance(text, SecretText):
+        return "[secret]"
     shown = text if len(text) <= 80 else text[:77] + "..."
     return json.dumps(shown)
+
+
+def struct_dict(struct: Any, cut: list[str] | None = None) -> dict[str, Any]:
+    """A protobuf Struct as `json_format.MessageToDict` reads it, except that NaN and infinities stay the floats
+    they are (MessageToDict raises on them) and a value nested deeper than MAX_WIRE_DEPTH becomes unknown; `cut`
+    receives the top-level keys where that happened."""
+    result: dict[str, Any] = {}
+    for key, value in struct.fields.items():
+        deep: list[bool] = []
+        result[key] = _from_wire(value, 1, deep)
+        if deep and cut is not None:
+            cut.append(key)
+    return result
+
+
+def _from_wire(value: Any, depth: int, deep: list[bool]) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value" or kind == "list_value":
+        if depth >= MAX_WIRE_DEPTH:
+            deep.append(True)
+            return UNKNOWN_OBJECT_VALUE
+        if kind == "list_value":
+            return [_from_wire(item, depth + 1, deep) for item in value.list_value.values]
+        result = {key: _from_wire(item, depth + 1, deep) for key, item in value.struct_value.fields.items()}
+        if result.get(SIG_KEY) == SECRET_SIG and "value" in result:
+            # The SDK unwraps secrets (deserialize_properties without proxy_secrets); the strings stay marked.
+            result["value"] = mark_secret(result["value"])
+        return result
+    if kind is None or kind == "null_value":
+        return None
+    return getattr(value, kind)
+
+
+def quote_config(text: str, secret: bool) -> str:
+    """A stack config value as a message may show it: never when it is secret, else whole and as written (the
+    engine masks config secrets by exact match, so a cut or escaped form would slip past it), or only its length."""
+    if secret or isinstance(text, SecretText):
+        return f"(a secret config value, {len(text)} characters)"
+    if text.isprintable() and len(text) <= 200:
+        return f'"{text}"'
+    return f"(a {len(text)}-character value)"
+
+
+def quote_part(whole: str, part: str) -> str:
+    """A part of a string (a service of an action), as plain as the whole: hidden when the whole is secret."""
+    return quote(whole) if isinstance(whole, SecretText) else part

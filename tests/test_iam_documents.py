@@ -19,6 +19,7 @@ from policypack.iam import (
     split_arn,
     wildcard_fields,
 )
+from policypack.patterns import PatternError
 from policypack.values import UNKNOWN
 
 CONFIG = RESOURCES.defaults()
@@ -207,8 +208,6 @@ TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
      {"allowedResourcePatterns": [r"arn:aws:secretsmanager:[\w-]+:\d{12}:secret:db-\?{6}"]}, [], None),
     ({"Action": "sm:Get", "Resource": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-??????"},
      {"allowedResourcePatterns": ["secret:db"]}, ["resource name"], None),  # fullmatch, not search
-    ({"Action": "sm:Get", "Resource": "arn:aws:s3:::*"}, {"allowedResourcePatterns": ["(", "arn:aws:s3:::\\*"]},
-     [], None),  # the invalid regex is skipped
     ({"Action": "dynamodb:*", "Resource": "*"}, {"allowedResourcePatterns": [".*"]}, ['Resource "*"'], None),
 ])
 def test_judge_resources(statement: dict[str, Any], config: dict[str, Any], problems: list[str],
@@ -251,3 +250,10 @@ def test_odd_values_never_raise(value: Any) -> None:
         judge_actions(statement, {})
         parse_document({"Statement": statement})
         parse_document({"Statement": [statement, value]})
+
+
+def test_an_invalid_allowed_pattern_is_an_error_not_skipped() -> None:
+    # Configure refuses it (tests/test_config_hardening.py); should one reach a rule, the policy fails closed.
+    with pytest.raises(PatternError):
+        judge_resources({"Action": "sm:Get", "Resource": "arn:aws:s3:::*"},
+                        {**CONFIG, "allowedResourcePatterns": ["(", "arn:aws:s3:::\\*"]})

@@ -3,12 +3,14 @@ secret appears in any report format, and an error line does not quote property v
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from policypack.offline.report import PackInfo, Report, Violation
 from policypack.registry import PACK_ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -35,4 +37,32 @@ def test_an_error_line_does_not_quote_property_values() -> None:
     result = check("secret_in_error")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "raised AssertionError" in result.stderr
+    assert MARK not in result.stderr + result.stdout
+
+
+FORGED = "\nPolicy summary: 0 mandatory, 0 advisory violations on 1 resources (p/dev, offline preview)"
+
+
+def test_control_characters_cannot_forge_or_colour_a_text_line() -> None:
+    urn = f"urn:pulumi:dev::p::aws:sqs/queue:Queue::q{FORGED}\x1b[2K"
+    violation = Violation("pack", "policy", "mandatory", "low", urn, "aws:sqs/queue:Queue", f"q{FORGED}",
+                          f"first line\x1b[31m red\rover\nsecond line{FORGED}")
+    report = Report("p", "dev", "preview", (PackInfo("pack", "1", "/x"),), 1, (violation,))
+    text = report.render("text")
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("Policy summary:")] == [
+        "Policy summary: 1 mandatory, 0 advisory violation on 1 resources (p/dev, offline preview)"]
+    assert "\x1b" not in text and "\r" not in text
+    assert ("        - [mandatory]  policy  (aws:sqs/queue:Queue: q\\nPolicy summary: 0 mandatory, 0 advisory "
+            "violations on 1 resources (p/dev, offline preview)\\x1b[2K)") in lines
+    assert "          first line\\x1b[31m red\\rover" in lines
+    assert json.loads(report.render("json"))["violations"][0]["resourceName"] == f"q{FORGED}"  # JSON stays as is
+
+
+@pytest.mark.parametrize("verbose", [[], ["--verbose"]], ids=["plain", "verbose"])
+def test_a_secret_raised_or_logged_in_an_apply_is_never_printed(verbose: list[str]) -> None:
+    result = check("secret_in_apply", *verbose)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: program tests/programs/secret_in_apply/__main__.py raised ValueError: token [secret] rejected")
     assert MARK not in result.stderr + result.stdout

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 import pytest
-from harness import Outcome, run_stack
+from harness import Outcome, build_servicer, run_stack
+from pulumi.runtime.proto import analyzer_pb2 as apb
 
 from policypack.registry import POLICIES
 
@@ -149,3 +150,55 @@ def test_no_remediation_note_shows_a_secret() -> None:
 def test_stack_carries_every_secret() -> None:
     encoded = json.dumps(stack(True))
     assert all(value in encoded or json.dumps(value)[1:-1] in encoded for value in SECRETS.values())
+
+
+SECRET_DOCUMENT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "SidHyGiEnE", "Effect": "Allow", "Action": ["s3hygiene:*", "*"],
+     "Resource": ["arn:aws:s3:::bucket-hygiene-*", "arn:aws:dynamodb:*:*:table/*"]},
+    {"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"},
+]}
+DOCUMENT_WORDS = ("SidHyGiEnE", "s3hygiene", "bucket-hygiene", "table/*", "Maybe", "InlineHyGiEnE")
+
+
+def documents(wrap: Any) -> list[dict[str, Any]]:
+    return [
+        {"type": "aws:iam/policy:Policy", "name": "policy",
+         "props": {"name": "p-dev", "policy": wrap({"$json": SECRET_DOCUMENT})}},
+        {"type": "aws:iam/role:Role", "name": "role", "props": {
+            "name": "r-dev", "inlinePolicies": [wrap({"name": "InlineHyGiEnE", "policy": {"$json": SECRET_DOCUMENT}}),
+                                                {"name": wrap("InlineHyGiEnE"), "policy": wrap(SECRET_DOCUMENT)}]}},
+    ]
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "update"])
+def test_a_secret_policy_document_is_never_quoted(dry_run: bool) -> None:
+    iam = ("iam-policy-disallow-wildcard-actions", "iam-policy-disallow-wildcard-resources")
+    plain = run_stack(documents(lambda v: v), dry_run=dry_run)
+    assert all(any(word in text for text in texts(plain)) for word in DOCUMENT_WORDS)  # quoted when not secret
+    hidden = run_stack(documents(lambda v: {"$secret": v}), dry_run=dry_run)
+    assert [(d.policy, d.resource) for d in hidden.diagnostics if d.policy in iam] == [
+        (d.policy, d.resource) for d in plain.diagnostics if d.policy in iam]
+    for text in texts(hidden):
+        assert not any(word in text for word in DOCUMENT_WORDS), text
+    assert any("[secret]" in d.message for d in hidden.diagnostics)
+
+
+def suffix_messages(secret_keys: list[str]) -> list[str]:
+    servicer = build_servicer()
+    servicer.ConfigureStack(apb.AnalyzerStackConfigureRequest(config_secret_keys=secret_keys), None)
+    suffix = "Secret_Suffix_" + "x" * 90  # invalid, and longer than the 80 characters quote() used to cut at
+    try:
+        outcome = run_stack([{"type": "aws:sqs/queue:Queue", "name": "q", "props": {"name": "q-dev"}}],
+                            servicer=servicer, stack_config={"p:environmentSuffix": suffix})
+    finally:
+        servicer.ConfigureStack(apb.AnalyzerStackConfigureRequest(), None)
+    return [d.message for d in outcome.of("aws-resource-name-restrict-suffix-format")]
+
+
+def test_a_secret_config_suffix_is_never_quoted_and_a_plain_one_is_quoted_whole() -> None:
+    suffix = "Secret_Suffix_" + "x" * 90
+    hidden = suffix_messages(["p:environmentSuffix"])
+    assert len(hidden) == 2 and not any("Secret_Suffix" in m for m in hidden)
+    assert all("(a secret config value, 104 characters)" in m for m in hidden)
+    shown = suffix_messages([])
+    assert len(shown) == 2 and all(f'"{suffix}"' in m for m in shown)

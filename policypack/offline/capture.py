@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import aws_mock
-from .errors import CheckError
+from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
 from .wire import Wire
 
 ORGANIZATION: Final = "organization"
+TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
@@ -102,7 +104,8 @@ class CaptureProcess:
         self.program = program
         self.stack = stack
         self.preview = preview
-        self._tmp = tempfile.TemporaryDirectory(prefix="policypack-capture-")
+        remove_stale_directories()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-")
         self._process: subprocess.Popen[bytes] | None = None
         self._reading = threading.Event()
 
@@ -119,6 +122,7 @@ class CaptureProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent,  # async-signal-safe: one prctl call
         )
 
     @property
@@ -131,7 +135,7 @@ class CaptureProcess:
             "main": str(self.program.main.resolve()),
             "project": self.program.name,
             "stack": self.stack.name,
-            "organization": ORGANIZATION,
+            "organization": self.stack.organization or ORGANIZATION,
             "preview": self.preview,
             "config": dict(self.stack.values),
             "secretKeys": list(self.stack.secret_keys),
@@ -149,7 +153,9 @@ class CaptureProcess:
         result = json.loads(self._result_path.read_text(encoding="utf-8"))
         if result.get("error"):
             raise self._failure(result["error"], output)
-        return Capture(tuple(_resource(r) for r in result["resources"])), output
+        resources = tuple(_resource(r) for r in result["resources"])
+        _refuse_duplicates(resources, self._main_label())
+        return Capture(resources), output
 
     def _failure(self, error: Mapping[str, str], output: str) -> CheckError:
         main = self._main_label()
@@ -179,6 +185,23 @@ class CaptureProcess:
             else:
                 process.communicate()
         self._tmp.cleanup()
+
+
+def remove_stale_directories() -> None:
+    """Temp directories of checks whose process is gone (killed before it could clean up)."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*-*"):
+        pid = directory.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _refuse_duplicates(resources: tuple[CapturedResource, ...], main: str) -> None:
+    """The engine's error 2001 (sdk/go/common/diag/errors.go), which stops `pulumi preview`."""
+    seen: set[str] = set()
+    for resource in resources:
+        if resource.urn in seen:
+            raise CheckError(f"program {main}: Duplicate resource URN '{resource.urn}'; try giving it a unique name")
+        seen.add(resource.urn)
 
 
 def _last_line(output: str) -> str:

@@ -25,12 +25,14 @@ from typing import Any, cast
 
 import pulumi
 import pulumi.runtime
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from ..values import struct_dict
 from . import aws_mock
+from .project import SECRET_PLACEHOLDER
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -55,7 +57,8 @@ class _NoMocks(mocks.Mocks):
 
 
 def _to_dict(struct: struct_pb2.Struct) -> dict[str, Wire]:
-    return cast(dict[str, Wire], json_format.MessageToDict(struct))
+    # Not MessageToDict, which raises on the NaN or infinity a program may pass (the engine carries them).
+    return cast(dict[str, Wire], struct_dict(struct))
 
 
 def _to_struct(value: Mapping[str, Wire]) -> struct_pb2.Struct:
@@ -393,7 +396,24 @@ def _program_logger() -> tuple[logging.Logger, _ErrorLog]:
     return logger, errors
 
 
+class _Scrubbing:
+    """A text stream that writes known secrets as `[secret]` (the program's output shows with --verbose)."""
+
+    def __init__(self, stream: Any, known: set[str]) -> None:
+        self._stream, self._known = stream, known
+
+    def write(self, text: str) -> int:
+        return int(self._stream.write(scrub(text, self._known)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
+    secrets = {SECRET_PLACEHOLDER}
+    _record_secrets(secrets)
+    sys.stdout = cast(Any, _Scrubbing(sys.stdout, secrets))
+    sys.stderr = cast(Any, _Scrubbing(sys.stderr, secrets))
     monitor = CapturingMonitor(request)
     logger, errors = _program_logger()
     # A stand-in root keeps set_mocks from registering (and finishing) a stack of its own.
@@ -425,7 +445,28 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = _describe_failure(exc, monitor)
     if error is None and errors.messages:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
+    if error is not None:
+        error = {key: scrub(value, secrets) for key, value in error.items()}
     return {"resources": monitor.result(), "error": error}
+
+
+def _record_secrets(known: set[str]) -> None:
+    """Every string the program passes to `Output.secret` (config's `require_secret` included) joins `known`, so
+    that no error line repeats it."""
+    original = pulumi.Output.secret
+
+    def secret(value: Any) -> pulumi.Output[Any]:
+        output = original(value)
+        output.apply(lambda plain: known.add(plain) if isinstance(plain, str) and plain else None)
+        return output
+
+    pulumi.Output.secret = staticmethod(secret)  # type: ignore[method-assign,assignment]
+
+
+def scrub(text: str, known: set[str]) -> str:
+    for value in sorted(known, key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
 
 
 def one_line(message: str) -> str:

@@ -64,7 +64,8 @@ def _context(program: Program, stack: StackConfig, preview: bool) -> RunContext:
     tags = {"pulumi:project": program.name, "pulumi:runtime": "python"}
     if program.description:
         tags["pulumi:description"] = program.description
-    return RunContext(program.name, stack.name, ORGANIZATION, preview, stack.values, stack.secret_keys, tags)
+    organization = stack.organization or ORGANIZATION
+    return RunContext(program.name, stack.name, organization, preview, stack.values, stack.secret_keys, tags)
 
 
 def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
@@ -149,7 +150,7 @@ def _report(program: Program, stack: StackConfig, mode: str, sessions: list[Pack
         not_applicable=tuple(sorted(found.not_applicable, key=lambda n: (n.urn, n.policy, n.policy_pack, n.reason))),
         remediations=tuple(sorted(found.remediations, key=lambda r: (r.urn, r.policy, r.policy_pack))),
         program_file=_relative(program.main_file),
-        warnings=tuple(w for s in sessions for w in s.warnings),
+        warnings=(*stack.warnings, *(w for s in sessions for w in s.warnings)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 
 from .check import MODES, CheckOptions, CheckRun, run_check
 from .errors import CheckError
-from .report import FORMATS
+from .report import FORMATS, escape_controls
 
 EXIT_ERROR = 2
 
@@ -78,9 +79,48 @@ class _Interrupts:
         raise _Interrupted
 
 
+def _new_file_mode(path: Path) -> int:
+    """An existing file's mode, else what `open()` would give under the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def output_problem(raw: str) -> str | None:
+    """Why the report could not be written to `raw`, found before the check runs; None when it can."""
+    path = Path(raw)
+    if raw == "-" or (path.exists() and not path.is_file()):
+        return None if raw == "-" or os.access(path, os.W_OK) else "it is not writable"
+    resolved = path.resolve()
+    if not resolved.parent.is_dir():
+        return "its directory does not exist"
+    if not os.access(resolved.parent, os.W_OK | os.X_OK) or (resolved.exists() and not os.access(resolved, os.W_OK)):
+        return "it is not writable"
+    return None
+
+
+def write_output(raw: str, text: str) -> None:
+    """`-` is standard output; a device or pipe is written in place; a file is replaced atomically (through a
+    symlink, the file it points to)."""
+    path = Path(raw)
+    if raw == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    elif path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        write_atomically(path.resolve(), text)
+
+
 def write_atomically(path: Path, text: str) -> None:
+    mode = _new_file_mode(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.resolve().parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -116,8 +156,8 @@ def _interrupted() -> int:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    if args.output and not Path(args.output).resolve().parent.is_dir():
-        sys.stderr.write(f"error: --output {args.output}: its directory does not exist\n")
+    if args.output and (problem := output_problem(args.output)):
+        sys.stderr.write(f"error: --output {escape_controls(args.output)}: {problem}\n")
         return EXIT_ERROR
     with _Interrupts() as interrupts:
         try:
@@ -129,18 +169,18 @@ def main(argv: Sequence[str]) -> int:
                 return _interrupted()
             if not isinstance(exc, CheckError):
                 raise
-            sys.stderr.write(f"error: {exc}\n")
+            sys.stderr.write(f"error: {escape_controls(str(exc))}\n")
             if args.verbose and exc.detail:
                 sys.stderr.write(exc.detail.rstrip() + "\n")
             return EXIT_ERROR
     if args.verbose:
         _print_verbose(run)
     for warning in run.report.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
+        sys.stderr.write(f"warning: {escape_controls(warning)}\n")
     rendered = run.report.render(args.format)
     if args.output:
         try:
-            write_atomically(Path(args.output), rendered)
+            write_output(args.output, rendered)
         except OSError as exc:
             sys.stderr.write(f"error: --output {args.output}: {exc.strerror}\n")
             return EXIT_ERROR

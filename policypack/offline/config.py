@@ -14,6 +14,7 @@ from typing import Any, Final
 import jsonschema
 
 from .errors import CheckError
+from .project import read_text
 
 LEVELS: Final = ("advisory", "mandatory", "remediate", "disabled")
 ALL: Final = "all"
@@ -48,16 +49,15 @@ Layer = Mapping[str, Entry]
 
 
 def load_file(path: Path) -> dict[str, Entry]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CheckError(f"policy pack config {path}: cannot be read: {exc.strerror}") from exc
+    text = read_text(path, "policy pack config")
     if not text.strip():
         return {}
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise CheckError(f"policy pack config {path}: invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise CheckError(f"policy pack config {path}: invalid JSON: nested too deeply") from exc
     return parse(data, f"policy pack config {path}")
 
 

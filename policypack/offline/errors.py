@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """A child's `preexec_fn`: SIGKILL when the check's process dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG;
+    elsewhere nothing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
 
 class CheckError(Exception):
     """The check could not run. `str()` is one line naming the file, policy or key at fault; `detail` (a

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from .errors import CheckError
+from .errors import CheckError, die_with_parent
 from .project import PackSpec
 
 # The SDK only parses the engine address (for logging); nothing listens there.
@@ -71,6 +71,7 @@ class PackProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                preexec_fn=die_with_parent,  # async-signal-safe: one prctl call
             )
         except OSError as exc:
             raise CheckError(f"policy pack {self.spec.directory} failed to start: {exc}") from exc

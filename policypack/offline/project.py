@@ -19,6 +19,9 @@ from .errors import CheckError
 # neutral on purpose: no placeholder word, no brackets, nothing that looks like a credential.
 SECRET_PLACEHOLDER: Final = "offline-check-secret-value"
 PROJECT_CONFIG_KEYS: Final = frozenset({"type", "description", "default", "value", "secret", "items"})
+# The CLI's rules for names (sdk/go/common/tokens/names.go, stack_name.go, project.go): a URN joins them with `::`.
+NAME: Final = re.compile(r"[A-Za-z0-9_.-]+")
+STACK_FILE: Final = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class StackConfig:
     name: str
     values: Mapping[str, str]
     secret_keys: tuple[str, ...] = ()
+    organization: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,25 @@ class PackSpec:
         return [node, str(runner), engine_address, "."]
 
 
-def _read_yaml(path: Path, loader: type[yaml.SafeLoader] | type[yaml.BaseLoader] = yaml.SafeLoader) -> Any:
+def read_text(path: Path, what: str = "") -> str:
+    """A file's UTF-8 text, or a CheckError naming the file (and `what` it is) when it cannot be read."""
+    label = f"{what} {path}" if what else str(path)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CheckError(f"{path}: cannot be read: {exc.strerror}") from exc
+        raise CheckError(f"{label}: cannot be read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CheckError(f"{label}: cannot be read: not UTF-8 (byte {exc.start})") from exc
+
+
+def _read_yaml(path: Path, loader: type[yaml.SafeLoader] | type[yaml.BaseLoader] = yaml.SafeLoader) -> Any:
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise CheckError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from exc
+    except RecursionError as exc:
+        raise CheckError(f"{path}: invalid YAML: nested too deeply") from exc
 
 
 def load_program(directory: Path) -> Program:
@@ -97,6 +114,9 @@ def load_program(directory: Path) -> Program:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise CheckError(f"{path}: 'name' is missing")
+    if len(name) > 100 or not NAME.fullmatch(name):
+        raise CheckError(f"{path}: name {json.dumps(name)}: project names may only contain alphanumerics, hyphens, "
+                         "underscores, and periods, at most 100 characters")
     runtime = _runtime_name(data.get("runtime"))
     if runtime != "python":
         raise CheckError(f"{path}: runtime '{runtime}' is not supported by the offline check (python only)")
@@ -116,8 +136,7 @@ def _runtime_name(runtime: Any) -> str:
 
 
 def stack_names(program: Program) -> list[str]:
-    pattern = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
-    return sorted(m.group(1) for p in program.directory.iterdir() if (m := pattern.match(p.name)))
+    return sorted(m.group(1) for p in program.directory.iterdir() if (m := STACK_FILE.match(p.name)))
 
 
 def default_stack(program: Program) -> str:
@@ -125,7 +144,25 @@ def default_stack(program: Program) -> str:
     return names[0] if len(names) == 1 else "dev"
 
 
-def load_stack_config(program: Program, stack: str) -> StackConfig:
+def parse_stack(reference: str, program: Program) -> tuple[str, str]:
+    """(organization, stack) from `stack`, `org/stack` or `org/project/stack`, refused where the CLI refuses."""
+    parts = reference.split("/")
+    if len(parts) > 3 or not all(parts):
+        raise CheckError(f"--stack {json.dumps(reference)}: a stack is named stack, org/stack or org/project/stack")
+    if len(parts) == 3 and parts[1] != program.name:
+        raise CheckError(f"--stack {json.dumps(reference)}: project '{parts[1]}' is not this program's project "
+                         f"'{program.name}'")
+    for part in parts:
+        bad = next((i for i, c in enumerate(part) if not NAME.fullmatch(c)), None)
+        if bad is not None or len(part) > 100:
+            where = f": invalid character {json.dumps(part[bad])} at position {bad}" if bad is not None else ""
+            raise CheckError(f"--stack {json.dumps(reference)}: a stack name may only contain alphanumeric, "
+                             f"hyphens, underscores, or periods, at most 100 characters{where}")
+    return (parts[0] if len(parts) > 1 else ""), parts[-1]
+
+
+def load_stack_config(program: Program, reference: str) -> StackConfig:
+    organization, stack = parse_stack(reference, program)
     values: dict[str, str] = {}
     secrets: set[str] = set()
     for key, value in (program.project_config or {}).items():
@@ -134,7 +171,14 @@ def load_stack_config(program: Program, stack: str) -> StackConfig:
             _set(values, secrets, _namespaced(str(key), program.name), literal, literal)
     candidates = (program.directory / f"Pulumi.{stack}.{ext}" for ext in ("yaml", "yml"))
     path = next((p for p in candidates if p.exists()), None)
-    if path is not None:
+    warnings: tuple[str, ...] = ()
+    if path is None:
+        others = sorted(p.name for p in program.directory.iterdir() if STACK_FILE.match(p.name))
+        if others:
+            raise CheckError(f"--stack {reference}: no Pulumi.{stack}.yaml in {program.directory}; its stack files "
+                             f"are {', '.join(others)}")
+        warnings = (f"no Pulumi.{stack}.yaml in {program.directory}: the program runs with no stack config",)
+    else:
         typed = _read_yaml(path) or {}
         raw = _read_yaml(path, yaml.BaseLoader) or {}
         if not isinstance(typed, Mapping) or not isinstance(typed.get("config") or {}, Mapping):
@@ -142,7 +186,7 @@ def load_stack_config(program: Program, stack: str) -> StackConfig:
         raw_config = raw.get("config") or {} if isinstance(raw, Mapping) else {}
         for key, value in (typed.get("config") or {}).items():
             _set(values, secrets, _namespaced(str(key), program.name), value, raw_config.get(key))
-    return StackConfig(stack, values, tuple(sorted(secrets)))
+    return StackConfig(stack, values, tuple(sorted(secrets)), organization, warnings)
 
 
 def _project_value(value: Any) -> Any:

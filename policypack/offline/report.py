@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -13,6 +14,8 @@ REPORT_VERSION: Final = 1
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY: Final = {"low": "3.9", "medium": "6.9", "high": "8.9", "critical": "10.0"}
 FORMATS: Final = ("text", "json", "sarif")
+# C0 and C1 controls, DEL, and the bidirectional overrides: text that could forge or hide a line on a terminal.
+CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,16 @@ def _resource_label(urn: str) -> str:
     return f"{parts[2].split('$')[-1]}: {parts[3]}"
 
 
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as an escape (`\\n`, `\\x1b`), so that it stays one line."""
+    if text.isprintable():
+        return text
+    return CONTROLS.sub(lambda m: json.dumps(m.group())[1:-1].replace("\\u00", "\\x"), text)
+
+
 def _indented(message: str, indent: str) -> list[str]:
-    return [f"{indent}{line}".rstrip() for line in message.splitlines()] or [indent.rstrip()]
+    lines = [f"{indent}{escape_controls(line)}".rstrip() for line in message.split("\n")]
+    return lines or [indent.rstrip()]
 
 
 def text(report: Report) -> str:
@@ -161,25 +172,26 @@ def text(report: Report) -> str:
     for pack in report.packs:
         found = [v for v in report.violations if v.policy_pack == pack.name]
         marker = "❌" if any(v.enforcement_level == "mandatory" for v in found) else ("⚠️ " if found else "✅")
-        lines.append(f"    {marker} {pack.name}@v{pack.version} (local: {pack.directory})")
+        lines.append(escape_controls(f"    {marker} {pack.name}@v{pack.version} (local: {pack.directory})"))
         for violation in found:
-            lines.append(
+            lines.append(escape_controls(
                 f"        - [{violation.enforcement_level}]  {violation.policy}  ({_resource_label(violation.urn)})"
-            )
+            ))
             lines.extend(_indented(violation.message, " " * 10))
         for fix in (r for r in report.remediations if r.policy_pack == pack.name):
-            lines.append(f"        - [remediate]  {fix.policy}  ({_resource_label(fix.urn)})")
+            lines.append(escape_controls(f"        - [remediate]  {fix.policy}  ({_resource_label(fix.urn)})"))
             lines.extend(_indented(fix.description, " " * 10))
         for skipped in (n for n in report.not_applicable if n.policy_pack == pack.name):
-            lines.append(f"        - [not applicable]  {skipped.policy}  ({_resource_label(skipped.urn)})")
+            lines.append(escape_controls(
+                f"        - [not applicable]  {skipped.policy}  ({_resource_label(skipped.urn)})"))
             if skipped.reason:
                 lines.extend(_indented(skipped.reason, " " * 10))
     lines.append("")
-    lines.append(
+    lines.append(escape_controls(
         f"Policy summary: {report.mandatory} mandatory, {report.advisory} advisory "
         f"violation{'s' if len(report.violations) != 1 else ''} on {report.resources} resources "
         f"({report.project}/{report.stack}, offline {report.mode})"
-    )
+    ))
     return "\n".join(lines) + "\n"
 
 

@@ -47,12 +47,16 @@ PROGRAMS: dict[str, str] = {
     "tests/offline/programs/transforms": "dev",
     "tests/offline/programs/unrotated": "dev",
 }
-# Programs the offline check refuses on purpose (they raise, call an unknown invoke, or outlast a test).
+# Programs the offline check refuses on purpose (they raise, call an unknown invoke, register a URN twice or
+# outlast a test), and one whose NaN properties no state file can hold (JSON has no NaN).
 NOT_RUN: frozenset[str] = frozenset(
     {
+        "tests/offline/programs/duplicate_urn",
+        "tests/offline/programs/nan_props",
         "tests/offline/programs/raises",
         "tests/offline/programs/slow",
         "tests/offline/programs/unknown_invoke",
+        "tests/programs/secret_in_apply",
         "tests/programs/secret_in_error",
     }
 )
@@ -171,6 +175,17 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
         {"lambda-reserved-concurency-restrict-per-function": {"accountConcurrencyLimit": 3000}},
         'configuring policy pack "aws-lambda-guardrails": invalid enforcement level ""',
         "lambda-reserved-concurency-restrict-per-function",
+    ),
+    "a regex that does not compile (the schema's format)": (
+        {"aws-resource-name-restrict-suffix-format": {"suffixPattern": "(dev"}},
+        "aws-resource-name-restrict-suffix-format: suffixPattern: Does not match format 'regex'",
+        "suffixPattern",
+    ),
+    "an expiry that is no date (the schema's format)": (
+        {"lambda-function-configure-arm64": {"exemptions": [{"resource": "x", "reason": "r",
+                                                              "expires": "2020-02-30"}]}},
+        "lambda-function-configure-arm64: exemptions.0.expires: Does not match format 'date'",
+        "2020-02-30",
     ),
     "properties for all": (
         {"all": {"accountConcurrencyLimit": 3000}},

@@ -366,8 +366,8 @@ def check_vpc(r: ResourceContext) -> None:
     if subnets is UNKNOWN or groups is UNKNOWN:
         r.cannot_decide("vpcConfig is unknown at preview")
         return
-    subnets = [s for s in subnets if s] if isinstance(subnets, list) else []
-    groups = [g for g in groups if g] if isinstance(groups, list) else []
+    subnets = [s for s in subnets if s or s is UNKNOWN] if isinstance(subnets, list) else []
+    groups = [g for g in groups if g or g is UNKNOWN] if isinstance(groups, list) else []
     least = integer(r.config.get("minSubnets")) or 1 if r.config.get("requireMultipleSubnets") is True else 1
     if not subnets or not groups:
         r.fail(f"vpcConfig has {len(subnets)} subnets and {len(groups)} security groups: the function is not in a "

@@ -26,6 +26,18 @@ BUCKET: Final = "aws:s3/bucket:Bucket"
 BUCKET_V2: Final = "aws:s3/bucketV2:BucketV2"
 SECRET: Final = "aws:secretsmanager/secret:Secret"
 PROVIDER: Final = "pulumi:providers:aws"
+PERMISSION: Final = "aws:lambda/permission:Permission"
+FUNCTION_URL: Final = "aws:lambda/functionUrl:FunctionUrl"
+EVENT_INVOKE_CONFIG: Final = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+CODE_SIGNING_CONFIG: Final = "aws:lambda/codeSigningConfig:CodeSigningConfig"
+ROLE_POLICY_ATTACHMENT: Final = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT: Final = "aws:iam/policyAttachment:PolicyAttachment"
+USER_POLICY_ATTACHMENT: Final = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT: Final = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+ROLE_POLICY_ATTACHMENTS_EXCLUSIVE: Final = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+BUCKET_NOTIFICATION: Final = "aws:s3/bucketNotification:BucketNotification"
+TOPIC_SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
+EVENT_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 
 TAGGABLE: Final = frozenset(
     {

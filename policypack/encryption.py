@@ -9,7 +9,7 @@ from typing import Any, Final
 from pulumi_policy import ResourceValidationArgs
 
 from . import aws
-from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
+from .framework import Control, EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
 from .values import UNKNOWN, Unknown, describe, get, integer, is_true, plain
 
 AWS_MANAGED_ALIAS: Final = re.compile(r"(?:^|:)(alias/aws/[A-Za-z0-9/_-]*)")
@@ -101,6 +101,7 @@ KEY_ROTATION = Meta(
     severity=Severity.MEDIUM,
     tags=("kms", "encryption", "security"),
     types=(aws.KMS_KEY,),
+    compliance=Control("KMS.4"),
     remediation_steps=(
         "Set `enable_key_rotation=True` on every symmetric encryption `aws.kms.Key` (the default key usage and "
         "spec). Keep `deletion_window_in_days` between 7 and 30 (or leave it unset: 30), and "
@@ -186,7 +187,50 @@ def enable_rotation(args: ResourceValidationArgs, config: Mapping[str, Any]) -> 
     return True
 
 
+# --- cloudwatch-log-group-require-kms-encryption ------------------------------------------------------------
+
+LOG_GROUP_KMS = Meta(
+    name="cloudwatch-log-group-require-kms-encryption",
+    description="A CloudWatch log group is encrypted with a KMS key given by its key ARN.",
+    level=EnforcementLevel.ADVISORY,
+    severity=Severity.LOW,
+    tags=("cloudwatch", "encryption", "security"),
+    types=(aws.LOG_GROUP,),
+    remediation_steps=(
+        "Set the LogGroup's `kms_key_id` to a customer managed `aws.kms.Key`'s `arn` (not an alias), and allow "
+        "`logs.<region>.amazonaws.com` to use the key in its key policy, with a "
+        "`kms:EncryptionContext:aws:logs:arn` condition naming the group."
+    ),
+    guide=Guide(
+        why="Function logs carry request payloads, identifiers and error details. CloudWatch Logs always encrypts "
+        "at rest, but only a customer managed key puts reading them under a key policy you control and audit, "
+        "and lets you revoke access by disabling the key. CloudWatch Logs takes only a key ARN: an alias name or "
+        "an alias ARN is rejected at deploy time, so both fail here. The key policy must allow the CloudWatch "
+        "Logs service principal, or creating the group fails.",
+        aws_error="InvalidParameterException: Specified KMS key is not a valid key ARN",
+        links=("https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",),
+        failing='aws.cloudwatch.LogGroup("logs", name="/aws/lambda/fn", retention_in_days=7)',
+        compliant='aws.cloudwatch.LogGroup("logs", name="/aws/lambda/fn", retention_in_days=7,\n'
+        "    kms_key_id=key.arn)",
+        unknowns=(("kmsKeyId", "counts as set: it is the ARN of a key created in the stack."),),
+    ),
+)
+
+
+def check_log_group_key(r: ResourceContext) -> None:
+    key = r.props.get("kmsKeyId")
+    if key is UNKNOWN:
+        return
+    if key in (None, ""):
+        r.fail("kmsKeyId is not set: the log group is not encrypted with a key you control. Set kms_key_id to a "
+               "customer managed key's ARN.")
+    elif not isinstance(key, str) or not re.fullmatch(r"arn:[^:]+:kms:[^:]+:\d{12}:key/.+", key):
+        r.fail(f"kmsKeyId is {describe(key)}, not the ARN of a KMS key (arn:...:kms:<region>:<account>:key/<id>): "
+               "CloudWatch Logs rejects alias names and alias ARNs. Use the key's arn.")
+
+
 POLICIES = (
     resource_policy(FUNCTION_CMK, check_function_key),
     resource_policy(KEY_ROTATION, check_key, enable_rotation),
+    resource_policy(LOG_GROUP_KMS, check_log_group_key),
 )

@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyComplianceFramework,
     PolicyConfigSchema,
     PolicyResource,
     ResourceValidationArgs,
@@ -64,6 +65,26 @@ class Guide:
 
 
 @dataclass(frozen=True)
+class Control:
+    """The AWS Foundational Security Best Practices control a policy agrees with, and the NIST 800-53 r5 controls
+    its Security Hub page lists."""
+
+    control: str
+    nist: tuple[str, ...] = ()
+
+    NAME: ClassVar[str] = "AWS Foundational Security Best Practices"
+    VERSION: ClassVar[str] = "1.0.0"
+
+    @property
+    def specification(self) -> str:
+        return f"NIST 800-53 r5: {', '.join(self.nist)}" if self.nist else ""
+
+    def sdk_framework(self) -> PolicyComplianceFramework:
+        return PolicyComplianceFramework(name=self.NAME, version=self.VERSION, reference=self.control,
+                                         specification=self.specification or None)
+
+
+@dataclass(frozen=True)
 class Meta:
     """Everything about a policy that is written once: handed to the SDK and rendered into the guide."""
 
@@ -76,6 +97,7 @@ class Meta:
     types: tuple[str, ...]
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     guide: Guide | None = None
+    compliance: Control | None = None
     _defaults: Mapping[str, Any] = field(init=False, repr=False, compare=False)
 
     @property
@@ -111,6 +133,7 @@ class Meta:
             "tags": list(self.tags),
             "remediation_steps": self.remediation_steps,
             "url": self.url,
+            "framework": self.compliance.sdk_framework() if self.compliance else None,
         }
 
 
@@ -553,6 +576,7 @@ def stack_policy(meta: Meta, check: StackCheck) -> GuardStackPolicy:
 
 __all__ = [
     "UNKNOWN",
+    "Control",
     "EnforcementLevel",
     "Guide",
     "Meta",

@@ -50,6 +50,10 @@ def _section(policy: Policy) -> str:
         f"{_examines(meta.types)}. Remediates automatically: "
         f"{'yes, at the `remediate` level' if policy.remediable else 'no'}.",
     ]
+    if meta.compliance is not None:
+        control = meta.compliance
+        lines += ["", f"**Compliance.** {control.NAME} control {control.control}"
+                  f"{f' ({control.specification})' if control.specification else ''}."]
     if guide is not None:
         lines += ["", "**Why it matters.** " + guide.why]
         if guide.aws_error:

@@ -9,6 +9,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from . import aws
 from .framework import (
+    Control,
     EnforcementLevel,
     Guide,
     Meta,
@@ -36,6 +37,7 @@ XRAY = Meta(
     severity=Severity.LOW,
     tags=("lambda", "observability"),
     types=(aws.FUNCTION,),
+    compliance=Control("Lambda.7"),
     remediation_steps=(
         "Set `tracing_config={\"mode\": \"Active\"}` on the Function and allow `xray:PutTraceSegments` and "
         "`xray:PutTelemetryRecords` to its role (the managed policy `AWSXRayDaemonWriteAccess`). At the "
@@ -84,6 +86,7 @@ RETENTION = Meta(
     severity=Severity.MEDIUM,
     tags=("observability", "cost", "compliance"),
     types=(aws.LOG_GROUP,),
+    compliance=Control("CloudWatch.16"),
     config={
         "minRetentionDays": {
             "type": "integer",

@@ -6,7 +6,21 @@ import re
 from pathlib import Path
 from typing import Final
 
-from . import concurrency, encryption, env_secrets, function_settings, iam, naming, observability, tagging, versions
+from . import (
+    concurrency,
+    encryption,
+    env_secrets,
+    event_sources,
+    function_settings,
+    iam,
+    iam_roles,
+    invocation,
+    naming,
+    observability,
+    runtimes,
+    tagging,
+    versions,
+)
 from .framework import GuardResourcePolicy, GuardStackPolicy
 
 PACK_NAME: Final = "aws-lambda-guardrails"
@@ -32,4 +46,8 @@ POLICIES: Final[tuple[GuardResourcePolicy | GuardStackPolicy, ...]] = (
     *naming.POLICIES,
     *function_settings.POLICIES,
     *observability.POLICIES,
+    *invocation.POLICIES,
+    *runtimes.POLICIES,
+    *event_sources.POLICIES,
+    *iam_roles.POLICIES,
 )

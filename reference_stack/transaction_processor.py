@@ -14,6 +14,7 @@ from processor_args import TransactionProcessorArgs, validate_args
 APP_DIR = Path(__file__).resolve().parent / "app"
 SERVICE_NAME = "transaction-processor"
 ALIAS_NAME = "live"
+API_PATH = "/transactions"
 
 KEY_ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion",
@@ -67,6 +68,7 @@ class TransactionProcessor(pulumi.ComponentResource):
     role: aws.iam.Role
     key: aws.kms.Key
     table: aws.dynamodb.Table
+    api: aws.apigatewayv2.Api
     provisioned: aws.lambda_.ProvisionedConcurrencyConfig | None
 
     def __init__(
@@ -250,6 +252,47 @@ class TransactionProcessor(pulumi.ComponentResource):
             description=f"The version of {function_name} that takes traffic",
             function_name=self.function.name,
             function_version=self.function.version,
+            opts=child,
+        )
+
+        # The HTTP entry point: every route needs SigV4-signed (IAM) callers, and only this API's POST route may
+        # invoke the alias (the Permission's source ARN), so no other API or account can.
+        self.api = aws.apigatewayv2.Api(
+            f"{name}-api",
+            name=f"transactions-{suffix}",
+            description=f"Transaction intake for {function_name}",
+            protocol_type="HTTP",
+            tags=tags,
+            opts=child,
+        )
+        integration = aws.apigatewayv2.Integration(
+            f"{name}-integration",
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            integration_uri=self.alias.arn,
+            payload_format_version="2.0",
+            timeout_milliseconds=29000,
+            opts=child,
+        )
+        aws.apigatewayv2.Route(
+            f"{name}-route",
+            api_id=self.api.id,
+            route_key=f"POST {API_PATH}",
+            authorization_type="AWS_IAM",
+            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            opts=child,
+        )
+        aws.apigatewayv2.Stage(f"{name}-stage", api_id=self.api.id, name="$default", auto_deploy=True, tags=tags,
+                               opts=child)
+        aws.lambda_.Permission(
+            f"{name}-api-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            qualifier=self.alias.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.id.apply(
+                lambda api_id: f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/POST{API_PATH}"
+            ),
             opts=child,
         )
 

@@ -29,6 +29,7 @@ class PolicyMeta:
     url: str = ""
     tags: tuple[str, ...] = ()
     display_name: str = ""
+    framework: tuple[tuple[str, str], ...] = ()  # the compliance framework's set fields: name, reference, ...
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Report:
             "mode": self.mode,
             "policyPacks": [{"name": p.name, "version": p.version} for p in self.packs],
             "resources": self.resources,
-            "violations": [v.to_dict() for v in self.violations],
+            "violations": [_with_framework(v, self.packs) for v in self.violations],
             "notApplicable": [n.to_dict() for n in self.not_applicable],
             "remediations": [r.to_dict() for r in self.remediations],
             "summary": {"mandatory": self.mandatory, "advisory": self.advisory},
@@ -139,6 +140,15 @@ class Report:
         if fmt == "sarif":
             return json.dumps(self.to_sarif(), indent=2) + "\n"
         return self.to_text()
+
+
+def _with_framework(violation: Violation, packs: tuple[PackInfo, ...]) -> dict[str, Any]:
+    entry: dict[str, Any] = violation.to_dict()
+    for pack in packs:
+        for policy in pack.policies:
+            if pack.name == violation.policy_pack and policy.name == violation.policy and policy.framework:
+                entry["framework"] = dict(policy.framework)
+    return entry
 
 
 def sort_violations(violations: Iterable[Violation]) -> tuple[Violation, ...]:
@@ -219,6 +229,11 @@ def _rule(pack: PackInfo, policy: PolicyMeta, several_packs: bool) -> dict[str, 
         rule["helpUri"] = policy.url
     if policy.severity in SECURITY_SEVERITY:
         rule["properties"]["security-severity"] = SECURITY_SEVERITY[policy.severity]
+    framework = dict(policy.framework)
+    if framework:
+        rule["properties"]["framework"] = framework
+        if framework.get("reference"):
+            rule["properties"]["tags"].append(framework["reference"])
     return rule
 
 

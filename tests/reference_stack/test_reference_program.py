@@ -26,6 +26,11 @@ KEY = "aws:kms/key:Key"
 KMS_ALIAS = "aws:kms/alias:Alias"
 TABLE = "aws:dynamodb/table:Table"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+API = "aws:apigatewayv2/api:Api"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
+ROUTE = "aws:apigatewayv2/route:Route"
+STAGE = "aws:apigatewayv2/stage:Stage"
+PERMISSION = "aws:lambda/permission:Permission"
 TAGGABLE = {FUNCTION, ROLE, KEY, TABLE, LOG_GROUP}
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.IGNORECASE)
 
@@ -107,6 +112,11 @@ def test_resources_and_parents(deployed: dict[str, Any]) -> None:
             KMS_ALIAS,
             TABLE,
             LOG_GROUP,
+            API,
+            INTEGRATION,
+            ROUTE,
+            STAGE,
+            PERMISSION,
         ]
     )
     component = only(deployed, COMPONENT)
@@ -254,6 +264,20 @@ def test_role_policies_are_least_privilege(deployed: dict[str, Any]) -> None:
     assert_pack_acceptable_iam(data["policy"])
 
     assert len([r for r in deployed["resources"] if r["type"] == ROLE_POLICY]) == 1
+
+
+def test_only_the_apis_iam_authorized_route_may_invoke_the_alias(deployed: dict[str, Any]) -> None:
+    suffix = deployed["expected"]["suffix"]
+    api = only(deployed, API)["inputs"]
+    route, permission = only(deployed, ROUTE)["inputs"], only(deployed, PERMISSION)["inputs"]
+    assert api["protocolType"] == "HTTP" and api["name"] == f"transactions-{suffix}"
+    assert route["routeKey"] == "POST /transactions" and route["authorizationType"] == "AWS_IAM"
+    function_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:transaction-processor-{suffix}"
+    assert only(deployed, INTEGRATION)["inputs"]["integrationUri"] == f"{function_arn}:live"
+    assert permission["principal"] == "apigateway.amazonaws.com" and permission["qualifier"] == "live"
+    assert permission["function"] == f"transaction-processor-{suffix}"
+    assert permission["sourceArn"] == (
+        f"arn:aws:execute-api:us-east-1:{ACCOUNT}:transactions-{suffix}/*/POST/transactions")
 
 
 def test_exports(deployed: dict[str, Any]) -> None:

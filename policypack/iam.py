@@ -331,7 +331,8 @@ RESOURCES = Meta(
         "(`table/*`, `table/orders*`, `arn:aws:s3:::*`, `log-group:*`). Keep `Resource: \"*\"` for actions that "
         "take no resource (`xray:PutTraceSegments`, `ec2:DescribeNetworkInterfaces`), in a statement of their "
         "own, and for `cloudwatch:PutMetricData` add a `cloudwatch:namespace` condition; replace NotResource "
-        "by the resources used. For a wildcard you need (Secrets Manager's `-??????` suffix), add a regex for that ARN to allowedResourcePatterns."
+        "by the resources used. For a wildcard you need (Secrets Manager's `-??????` suffix), add a regex for "
+        "that ARN to allowedResourcePatterns."
     ),
     guide=Guide(
         why="A wildcard resource grants the role every table, bucket or key of its kind, in every region and "

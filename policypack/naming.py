@@ -70,7 +70,7 @@ SUFFIX = Meta(
         "uppercase, underscored or overlong suffix breaks names with AWS's own charset and length rules at "
         "deploy time, and a name without it collides with the next stack. Only names the program sets are judged: "
         "`name`, or `namePrefix` when no name is set. A name Pulumi generates (`<logical name>-<7 hex digits>`, "
-        "its autoname) is unique to the stack and passes. Messages show the physical name.",
+        "its autoname) is unique to the stack and passes.",
         links=(NAMING_DOC,),
         failing='aws.lambda_.Function("fn", name="transaction-processor", **function_args)  # no suffix',
         compliant='suffix = pulumi.Config().require("environmentSuffix")\n'
@@ -112,13 +112,13 @@ def check_suffix(r: ResourceContext) -> None:
     name, prefix = r.props.get("name"), r.props.get("namePrefix")
     if isinstance(prefix, str) and not isinstance(name, str):
         if suffix not in prefix:
-            r.fail(f"The name prefix {quote(prefix)} does not contain the environment suffix {quote(suffix)}; "
-                   "stacks would collide. Build the prefix from the suffix.")
+            r.fail(f"The name prefix ({len(prefix)} characters) does not contain the environment suffix "
+                   f"{quote(suffix)}; stacks would collide. Build the prefix from the suffix.")
     elif name is UNKNOWN or (prefix is UNKNOWN and name is None):
         r.cannot_decide("name is unknown at preview")
     elif isinstance(name, str) and suffix not in name and not is_autoname(name, r.name):
-        r.fail(f"The physical name {quote(name)} does not contain the environment suffix {quote(suffix)}; "
-               "stacks would collide. Build the name from the suffix.")
+        r.fail(f"The physical name ({len(name)} characters, not an autoname) does not contain the environment "
+               f"suffix {quote(suffix)}; stacks would collide. Build the name from the suffix.")
 
 
 def is_autoname(name: str, logical_name: str) -> bool:

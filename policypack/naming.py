@@ -32,6 +32,7 @@ SUFFIXED_TYPES: Final = (
     aws.QUEUE,
     aws.TOPIC,
 )
+AUTONAME_SUFFIX: Final = re.compile(r"-[0-9a-f]{7}")
 NAMING_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"
 
 # --- aws-resource-name-restrict-suffix-format ---------------------------------------------------------------
@@ -70,7 +71,9 @@ SUFFIX = Meta(
     guide=Guide(
         why="The suffix keeps parallel stacks (dev, pr-123, prod) from colliding on physical names. An "
         "uppercase, underscored or overlong suffix breaks names with AWS's own charset and length rules at "
-        "deploy time, and a name without it collides with the next stack.",
+        "deploy time, and a name without it collides with the next stack. Only names the program sets are judged: "
+        "`name`, or `namePrefix` when no name is set. A name Pulumi generates (`<logical name>-<7 hex digits>`, "
+        "its autoname) is unique to the stack and passes.",
         links=(NAMING_DOC,),
         failing='aws.lambda_.Function("fn", name="transaction-processor", **function_args)  # no suffix',
         compliant='suffix = pulumi.Config().require("environmentSuffix")\n'
@@ -78,7 +81,8 @@ SUFFIX = Meta(
         '    raise ValueError(f"environmentSuffix {suffix!r}: use lowercase letters, digits and hyphens")\n'
         'aws.lambda_.Function("fn", name=f"transaction-processor-{suffix}", **function_args)',
         unknowns=(
-            ("name", "not applicable, naming name; the suffix itself is still judged."),
+            ("name", "not applicable, naming name, unless a known `namePrefix` is judged instead; the suffix "
+             "itself is still judged."),
         ),
     ),
 )
@@ -105,12 +109,23 @@ def check_suffix(r: ResourceContext) -> None:
         r.fail(f"The environment suffix {shown} (from {source}) does not match {pattern} or is longer "
                f"than {describe(limit)} characters; every physical name built from it is at risk. Use lowercase "
                "letters, digits and hyphens.")
-    name = r.props.get("name")
-    if name is UNKNOWN:
+    name, prefix = r.props.get("name"), r.props.get("namePrefix")
+    if isinstance(prefix, str) and not isinstance(name, str):
+        if suffix not in prefix:
+            r.fail(f"The name prefix ({len(prefix)} characters) does not contain the environment suffix "
+                   f"{shown}; stacks would collide. Build the prefix from the suffix.")
+    elif name is UNKNOWN or (prefix is UNKNOWN and name is None):
         r.cannot_decide("name is unknown at preview")
-    elif isinstance(name, str) and suffix not in name:
-        r.fail(f"The physical name ({len(name)} characters) does not contain the environment suffix {shown}; "
-               "stacks would collide. Build the name from the suffix.")
+    elif isinstance(name, str) and suffix not in name and not is_autoname(name, r.name):
+        r.fail(f"The physical name ({len(name)} characters, not an autoname) does not contain the environment "
+               f"suffix {shown}; stacks would collide. Build the name from the suffix.")
+
+
+def is_autoname(name: str, logical_name: str) -> bool:
+    """Whether `name` is the one Pulumi generates when the program sets none: `<logical name>-<7 hex>`, which
+    no other stack can take."""
+    core = name.lower().removeprefix("alias/").removesuffix(".fifo")
+    return core[:-8] == logical_name.lower() and AUTONAME_SUFFIX.fullmatch(core[-8:]) is not None
 
 
 # --- aws-resource-name-restrict-length-and-charset ----------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from policypack.iam import (
     RESOURCES,
-    XRAY_ACTIONS,
     Arn,
     action_problem,
     judge_actions,
@@ -182,6 +184,7 @@ def test_parse_unknowns(raw: Any, unknown: list[str] | None, undecided: list[str
 
 
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
 
 
 @pytest.mark.parametrize(("statement", "config", "problems", "undecided"), [
@@ -189,7 +192,11 @@ TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
     ({"Action": "dynamodb:GetItem", "Resource": [TABLE, f"{TABLE}/index/*"]}, {}, [], None),
     ({"Action": XRAY_ACTIONS, "Resource": "*"}, {}, [], None),
     ({"Action": ["XRAY:puttracesegments"], "Resource": "*"}, {}, [], None),
-    ({"Action": XRAY_ACTIONS, "Resource": "*"}, {"actionsWithoutResourceScope": []}, ['Resource "*"'], None),
+    ({"Action": ["foo:Bar"], "Resource": "*"}, {}, ['"foo:Bar"'], None),
+    ({"Action": ["foo:Bar"], "Resource": "*"}, {"actionsWithoutResourceScope": ["FOO:bar"]}, [], None),
+    ({"Action": "xray:Get*", "Resource": "*"}, {}, ['"xray:Get*" (xray:GetGroup)'], None),
+    ({"Action": "cloudwatch:PutMetricData", "Resource": "*",
+      "Condition": {"StringEquals": {"CloudWatch:Namespace": "App"}}}, {}, [], None),
     ({"Action": [*XRAY_ACTIONS, "dynamodb:GetItem"], "Resource": "*"}, {}, ['"dynamodb:GetItem"'], None),
     ({"NotAction": "iam:*", "Resource": "*"}, {}, ["(NotAction)"], None),
     ({"Action": [], "Resource": "*"}, {}, [], None),
@@ -257,3 +264,9 @@ def test_an_invalid_allowed_pattern_is_an_error_not_skipped() -> None:
     with pytest.raises(PatternError):
         judge_resources({"Action": "sm:Get", "Resource": "arn:aws:s3:::*"},
                         {**CONFIG, "allowedResourcePatterns": ["(", "arn:aws:s3:::\\*"]})
+
+
+def test_the_generated_iam_actions_table_matches_the_installed_database() -> None:
+    generator = Path(__file__).parent.parent / "scripts" / "gen_iam_actions.py"
+    result = subprocess.run([sys.executable, str(generator), "--check"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, "policypack/data/iam_actions.py is stale: run scripts/gen_iam_actions.py"

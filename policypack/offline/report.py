@@ -13,6 +13,9 @@ from urllib.parse import quote, urlparse
 REPORT_VERSION: Final = 1
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY: Final = {"low": "3.9", "medium": "6.9", "high": "8.9", "critical": "10.0"}
+# A policy's kind: the first of these tags it has, in this order; a policy with none of them counts as security.
+KIND_TAGS: Final = {"security": "security", "deployability": "deployability", "cost": "cost",
+                    "operations": "operations", "observability": "operations"}
 FORMATS: Final = ("text", "json", "sarif")
 # C0 and C1 controls, DEL, and the bidirectional overrides: text that could forge or hide a line on a terminal.
 CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -177,6 +180,10 @@ def _indented(message: str, indent: str) -> list[str]:
     return lines or [indent.rstrip()]
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def text(report: Report) -> str:
     lines = ["Policies:"]
     for pack in report.packs:
@@ -198,8 +205,8 @@ def text(report: Report) -> str:
                 lines.extend(_indented(skipped.reason, " " * 10))
     lines.append("")
     lines.append(escape_controls(
-        f"Policy summary: {report.mandatory} mandatory, {report.advisory} advisory "
-        f"violation{'s' if len(report.violations) != 1 else ''} on {report.resources} resources "
+        f"Policy summary: {_count(report.mandatory, 'mandatory violation')}, "
+        f"{_count(report.advisory, 'advisory violation')} on {_count(report.resources, 'resource')} "
         f"({report.project}/{report.stack}, offline {report.mode})"
     ))
     return "\n".join(lines) + "\n"
@@ -214,6 +221,7 @@ def _rule_id(pack: PackInfo, policy: str, several_packs: bool) -> str:
 
 def _rule(pack: PackInfo, policy: PolicyMeta, several_packs: bool) -> dict[str, Any]:
     help_text = policy.remediation_steps or policy.description
+    kind = policy_kind(policy.tags)
     if policy.url and not _absolute(policy.url):
         help_text = f"{help_text}\n\nSee {policy.url}"
     rule: dict[str, Any] = {
@@ -223,18 +231,27 @@ def _rule(pack: PackInfo, policy: PolicyMeta, several_packs: bool) -> dict[str, 
         "fullDescription": {"text": policy.description},
         "help": {"text": help_text, "markdown": help_text},
         "defaultConfiguration": {"level": "error" if policy.level in ("mandatory", "remediate") else "warning"},
-        "properties": {"tags": ["security", *policy.tags], "precision": "very-high"},
+        "properties": {"tags": list(dict.fromkeys(policy.tags)), "precision": "very-high", "kind": kind},
     }
     if policy.url and _absolute(policy.url):
         rule["helpUri"] = policy.url
-    if policy.severity in SECURITY_SEVERITY:
-        rule["properties"]["security-severity"] = SECURITY_SEVERITY[policy.severity]
+    if kind == "security":
+        rule["properties"]["tags"] = list(dict.fromkeys(["security", *policy.tags]))
+        if policy.severity in SECURITY_SEVERITY:
+            rule["properties"]["security-severity"] = SECURITY_SEVERITY[policy.severity]
     framework = dict(policy.framework)
     if framework:
         rule["properties"]["framework"] = framework
         if framework.get("reference"):
-            rule["properties"]["tags"].append(framework["reference"])
+            rule["properties"]["tags"] = list(dict.fromkeys([*rule["properties"]["tags"], framework["reference"]]))
     return rule
+
+
+def policy_kind(tags: Iterable[str]) -> str:
+    """security, deployability, cost or operations: only security findings carry a security-severity, so code
+    scanning shows the others as errors and warnings, not as security alerts."""
+    given = set(tags)
+    return next((kind for tag, kind in KIND_TAGS.items() if tag in given), "security")
 
 
 def _absolute(url: str) -> bool:

@@ -220,7 +220,8 @@ def test_sarif_has_a_rule_per_policy_and_a_result_per_violation(default_update: 
     memory = rules["minimal-function-memory"]
     assert memory["helpUri"] == "https://example.com/policies#minimal-function-memory"
     assert memory["help"]["text"] == "Lower memorySize."
-    assert memory["properties"]["security-severity"] == "6.9"
+    assert "security-severity" not in memory["properties"]  # tagged cost: a quality alert, not a security one
+    assert memory["properties"]["tags"] == ["cost"]
     assert rules["minimal-stack-log-groups"]["properties"]["security-severity"] == "10.0"
     assert rules["minimal-kms-rotation"]["properties"]["security-severity"] == "8.9"
     assert rules["minimal-function-kms"]["properties"]["security-severity"] == "3.9"
@@ -237,4 +238,4 @@ def test_text_reads_like_the_policies_section(default_update: Report) -> None:
     assert text.startswith("Policies:\n    ❌ offline-minimal@v1.2.3 (local: ")
     assert "        - [mandatory]  minimal-kms-rotation  (aws:kms/key:Key: plain-key)\n" in text
     assert "          enableKeyRotation is not true.\n" in text
-    assert re.search(r"Policy summary: 3 mandatory, 0 advisory violations on 4 resources", text)
+    assert re.search(r"Policy summary: 3 mandatory violations, 0 advisory violations on 4 resources", text)

@@ -51,7 +51,7 @@ def test_control_characters_cannot_forge_or_colour_a_text_line() -> None:
     text = report.render("text")
     lines = text.splitlines()
     assert [line for line in lines if line.startswith("Policy summary:")] == [
-        "Policy summary: 1 mandatory, 0 advisory violation on 1 resources (p/dev, offline preview)"]
+        "Policy summary: 1 mandatory violation, 0 advisory violations on 1 resource (p/dev, offline preview)"]
     assert "\x1b" not in text and "\r" not in text
     assert ("        - [mandatory]  policy  (aws:sqs/queue:Queue: q\\nPolicy summary: 0 mandatory, 0 advisory "
             "violations on 1 resources (p/dev, offline preview)\\x1b[2K)") in lines

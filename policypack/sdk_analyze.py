@@ -11,6 +11,7 @@ The responses are the same: tests/harness.py runs every request through both.
 from __future__ import annotations
 
 import asyncio
+import os
 from inspect import isawaitable
 from typing import Any, Final
 
@@ -39,6 +40,9 @@ CHECKED_SDK_VERSIONS: Final = frozenset({"1.20.0", "1.21.0"})
 STOCK_ANALYZE: Final = _PolicyAnalyzerServicer.Analyze
 STOCK_ANALYZE_STACK: Final = _PolicyAnalyzerServicer.AnalyzeStack
 STOCK_CONFIGURE: Final = _PolicyAnalyzerServicer.Configure
+# What the SDK's `_configure_runtime_settings` reads (pulumi_policy/policy.py, 1.20/1.21).
+RUNTIME_ENVIRONMENT: Final = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN",
+                              "PULUMI_ORGANIZATION")
 STOCK_CONFIGURE_STACK: Final = _PolicyAnalyzerServicer.ConfigureStack
 
 
@@ -65,9 +69,18 @@ def configure(self: Any, request: Any, context: Any) -> Any:
     return response
 
 
+def _configure_runtime(self: Any) -> None:
+    """The SDK configures Pulumi's runtime from the environment on every call, a quarter of an `Analyze`; the
+    environment does not change while the engine talks to the pack, so configure again only when it has."""
+    environment = tuple(os.environ.get(name) for name in RUNTIME_ENVIRONMENT)
+    if getattr(self, "_guard_runtime_environment", None) != environment:
+        self._configure_runtime_settings()
+        self._guard_runtime_environment = environment
+
+
 def analyze(self: Any, request: Any, _context: Any) -> Any:
     """The SDK's `Analyze` with the request read once, and policies of other resource types skipped."""
-    self._configure_runtime_settings()
+    _configure_runtime(self)
     response = proto.AnalyzeResponse()
     props = opts = provider = None
     unreadable: list[str] = []
@@ -101,7 +114,7 @@ def analyze(self: Any, request: Any, _context: Any) -> Any:
 
 def analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     """The SDK's `AnalyzeStack` with the stack built once, each policy getting its own list of the resources."""
-    self._configure_runtime_settings()
+    _configure_runtime(self)
     response = proto.AnalyzeResponse()
     resources: list[PolicyResource] | None = None
 

@@ -185,3 +185,24 @@ def test_concurrent_calls_answer_as_sequential_ones() -> None:
                                        requests))
     assert concurrent == sequential
     assert len(set(sequential)) == 8
+
+
+def test_the_runtime_is_configured_again_only_when_its_environment_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policypack.sdk_analyze import _configure_runtime
+
+    class Servicer:
+        calls = 0
+
+        def _configure_runtime_settings(self) -> None:
+            self.calls += 1
+
+    servicer = Servicer()
+    monkeypatch.setenv("PULUMI_STACK", "dev")
+    _configure_runtime(servicer)
+    _configure_runtime(servicer)
+    assert servicer.calls == 1
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    _configure_runtime(servicer)
+    monkeypatch.setenv("PULUMI_CONFIG", '{"p:x": "1"}')
+    _configure_runtime(servicer)
+    assert servicer.calls == 3

@@ -31,6 +31,8 @@ TWINS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 CONFIGS: list[Path | None] = [None, *sorted((REPO / "policy-config").glob("*.json"))]
 ADVISORY = {"all": "advisory"}
+# The policies that read the stack's name or config, which `pulumi policy analyze` does not send the pack.
+STACK_CONTEXT_POLICIES = frozenset({"aws-resource-name-restrict-suffix-format", "aws-environment-tag-match-stack"})
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +112,6 @@ def test_up_then_policy_analyze_of_the_exported_state_give_the_update_verdicts(
     # see none.
     assert engine_verdicts(engine_events(analyzed.stdout, "policyEvent")) == expected - stack_only
 
-
-STACK_CONTEXT_POLICIES = frozenset({"aws-resource-name-restrict-suffix-format", "aws-environment-tag-match-stack"})
 
 
 def test_up_applies_the_remediations_the_offline_check_reports(

@@ -12,7 +12,6 @@ import functools
 import importlib
 import importlib.metadata
 import json
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -47,7 +46,7 @@ def _type_and_name(urn: str) -> tuple[str, str]:
 
 
 def plugin_version() -> str:
-    return os.environ.get("STANDIN_AWS_VERSION") or importlib.metadata.version("pulumi_aws")
+    return importlib.metadata.version("pulumi_aws")
 
 
 ANY: Final = {"$ref": "pulumi.json#/Any"}

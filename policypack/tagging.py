@@ -34,7 +34,7 @@ REQUIRE_TAGS = Meta(
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     tags=("tagging", "cost", "governance"),
-    types=(),  # every aws: type with a tags input, listed in aws.TAGGABLE or not
+    types=(),  # aws.TAGGABLE, checked in check_tags: listing 863 types here would fill the guide
     config={
         "requiredTags": {
             "type": "array",
@@ -81,8 +81,8 @@ def _required(config: Mapping[str, Any]) -> list[str]:
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
-def _is_taggable(resource_type: str, props: Mapping[str, Any]) -> bool:
-    return resource_type in aws.TAGGABLE or (resource_type.startswith("aws:") and "tags" in props)
+def _is_taggable(resource_type: str) -> bool:
+    return resource_type in aws.TAGGABLE
 
 
 def _missing(config: Mapping[str, Any], tags: Any, default_tags: Mapping[str, Any]) -> list[str]:
@@ -93,7 +93,7 @@ def _missing(config: Mapping[str, Any], tags: Any, default_tags: Mapping[str, An
 
 
 def check_tags(r: ResourceContext) -> None:
-    if not _is_taggable(r.type, r.props):
+    if not _is_taggable(r.type):
         return
     tags = string_map(r.props.get("tags"))
     missing = _missing(r.config, tags, aws.provider_default_tags(r.provider_props))
@@ -107,7 +107,7 @@ def check_tags(r: ResourceContext) -> None:
 
 def fill_tags(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
     props = plain(args.props)
-    if not _is_taggable(args.resource_type, props):
+    if not _is_taggable(args.resource_type):
         return False
     values = config.get("defaultTagValues")
     current = string_map(props.get("tags"))
@@ -136,7 +136,7 @@ ENVIRONMENT_MATCH = Meta(
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     tags=("tagging", "governance", "security"),
-    types=tuple(sorted(aws.TAGGABLE | {aws.PROVIDER})),
+    types=(),  # every aws: resource with tags, and the provider's default tags
     config={
         "allowedEnvironments": {
             "type": "array",

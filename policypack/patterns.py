@@ -38,6 +38,7 @@ def fullmatch(pattern: str, text: str) -> bool:
     return compiled(pattern).fullmatch(text) is not None
 
 
+@functools.lru_cache(maxsize=1024)
 def linear(pattern: str) -> Any:
     """One of the pack's own regexes, groups kept; it raises at import if RE2 cannot run it."""
     return re2.compile(pattern, _OURS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Final
 
@@ -29,8 +28,10 @@ POLICY_YAML: Final = PACK_ROOT / "PulumiPolicy.yaml"
 
 
 def _read_pack_yaml(key: str) -> str:
-    match = re.search(rf"^{key}:\s*(.+?)\s*$", POLICY_YAML.read_text(encoding="utf-8"), re.MULTILINE)
-    return match.group(1).strip("'\"") if match else ""
+    for line in POLICY_YAML.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{key}:"):
+            return line[len(key) + 1:].strip().strip("'\"")
+    return ""
 
 
 PACK_VERSION: Final = _read_pack_yaml("version")

@@ -18,7 +18,7 @@ from .framework import (
     stack_config,
 )
 from .patterns import linear, search
-from .values import UNKNOWN, describe, quote_config
+from .values import UNKNOWN, describe, quote_config, quote_name
 
 SUFFIXED_TYPES: Final = (
     aws.FUNCTION,
@@ -72,7 +72,8 @@ SUFFIX = Meta(
         "uppercase, underscored or overlong suffix breaks names with AWS's own charset and length rules at "
         "deploy time, and a name without it collides with the next stack. Only names the program sets are judged: "
         "`name`, or `namePrefix` when no name is set. A name Pulumi generates (`<logical name>-<7 hex digits>`, "
-        "its autoname) is unique to the stack and passes.",
+        "its autoname) is unique to the stack and passes. Messages show the physical name, unless the program "
+        "marked it secret.",
         links=(NAMING_DOC,),
         failing='aws.lambda_.Function("fn", name="transaction-processor", **function_args)  # no suffix',
         compliant='suffix = pulumi.Config().require("environmentSuffix")\n'
@@ -111,12 +112,12 @@ def check_suffix(r: ResourceContext) -> None:
     name, prefix = r.props.get("name"), r.props.get("namePrefix")
     if isinstance(prefix, str) and not isinstance(name, str):
         if suffix not in prefix:
-            r.fail(f"The name prefix ({len(prefix)} characters) does not contain the environment suffix "
-                   f"{shown}; stacks would collide. Build the prefix from the suffix.")
+            r.fail(f"The name prefix {quote_name(prefix)} does not contain the environment suffix {shown}; "
+                   "stacks would collide. Build the prefix from the suffix.")
     elif name is UNKNOWN or (prefix is UNKNOWN and name is None):
         r.cannot_decide("name is unknown at preview")
     elif isinstance(name, str) and suffix not in name and not is_autoname(name, r.name):
-        r.fail(f"The physical name ({len(name)} characters, not an autoname) does not contain the environment "
+        r.fail(f"The physical name {quote_name(name)} (not an autoname) does not contain the environment "
                f"suffix {shown}; stacks would collide. Build the name from the suffix.")
 
 

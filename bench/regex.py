@@ -12,7 +12,9 @@ The figure is the median Analyze latency with that config minus the one with the
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import statistics
 import sys
 import time
@@ -112,7 +114,7 @@ def render(result: Mapping[str, Any]) -> str:
              f"{result['diagnostics']['default']} diagnostics", "",
              "| pattern in every regex key | Analyze, ms longer than with the default config | diagnostics |",
              "|---|---|---|"]
-    lines += [f"| `{pattern}` | {delta:+.3f} | {result['diagnostics'][pattern]} |"
+    lines += [f"| `{pattern.replace('|', chr(92) + '|')}` | {delta:+.3f} | {result['diagnostics'][pattern]} |"
               for pattern, delta in result["delta_ms"].items()]
     lines += ["", f"Worst: {result['worst_delta_ms']:+.3f} ms; target at most +{result['limit_ms']:.0f} ms: "
               f"{'met' if result['met'] else 'NOT met'}."]
@@ -128,7 +130,8 @@ def main(argv: Sequence[str]) -> int:
     sys.stdout.write(text)
     if args.markdown:
         with args.markdown.open("a", encoding="utf-8") as out:
-            out.write("\n## Hostile config regexes\n\nFrom `python bench/regex.py`:\n\n" + text)
+            out.write(f"\n## Hostile config regexes\n\nFrom `python bench/regex.py --runs {args.runs}` "
+                      f"({datetime.date.today().isoformat()}, loadavg {os.getloadavg()[0]:.2f}):\n\n{text}")
     return 0
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 
 # Each subcommand is "module:function"; the function takes the remaining arguments and returns the exit code.
 SUBCOMMANDS: dict[str, str] = {
-    "check": "policypack.offline.cli:main",
-    "docs": "policypack.guide:main",
+    "check": "lambda_guardrails.offline.cli:main",
+    "docs": "lambda_guardrails.guide:main",
 }
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policypack.offline.capture import Capture, CapturedResource, CaptureProcess
-from policypack.offline.project import load_program, load_stack_config
-from policypack.offline.wire import SECRET_SIG, SIG
+from lambda_guardrails.offline.capture import Capture, CapturedResource, CaptureProcess
+from lambda_guardrails.offline.project import load_program, load_stack_config
+from lambda_guardrails.offline.wire import SECRET_SIG, SIG
 
 REPO = Path(__file__).resolve().parents[2]
 PULUMI = REPO / "scripts" / "pulumi"

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .framework import GuardResourcePolicy, GuardStackPolicy
-from .registry import PACK_ROOT, POLICIES
+from policypack.framework import GuardResourcePolicy, GuardStackPolicy
+from policypack.registry import PACK_ROOT, POLICIES
 
 INTRO = PACK_ROOT / "docs" / "remediation-intro.md"
 GUIDE = PACK_ROOT / "docs" / "remediation.md"

@@ -31,7 +31,6 @@ from .values import MAX_WIRE_DEPTH, UNKNOWN, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
 GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
-STACK_TYPE: Final = "pulumi:pulumi:Stack"
 
 EXEMPTIONS_SCHEMA: Final[dict[str, Any]] = {
     "type": "array",
@@ -515,10 +514,6 @@ class StackIndex:
             else:
                 pending.extend(child.urn for child in self.children.get(urn, ()))
         return result
-
-    def stack_resource(self) -> Res | None:
-        roots = self.by_type.get(STACK_TYPE)
-        return roots[0] if roots else None
 
 
 class StackContext:

@@ -6,9 +6,9 @@ then remembers an escaping KeyboardInterrupt and exits by SIGINT whatever the ex
 
 import sys
 
+from lambda_guardrails.cli import main
 from lambda_guardrails.offline import cli
 from lambda_guardrails.offline.check import CheckOptions, CheckRun
-from policypack.__main__ import main
 
 
 def _run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:

@@ -16,7 +16,7 @@ from lambda_guardrails.offline.errors import CheckError
 from lambda_guardrails.offline.report import Report
 from lambda_guardrails.testing import check_program
 
-REPORT_SCHEMA = json.loads((HERE / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((HERE.parent.parent / "docs" / "report.schema.json").read_text())
 UNROTATED = PROGRAMS / "unrotated"
 BASIC = PROGRAMS / "basic"
 KEY_URN = "urn:pulumi:dev::offline-unrotated::aws:kms/key:Key::plain-key"

@@ -329,6 +329,7 @@ class ResourceContext:
         self.type = args.resource_type
         self.name = args.name
         self.urn = args.urn
+        self.wire_props = args.props
         self.props = plain_props(args.props)
         self.config = config
         self._provider = args.provider
@@ -350,9 +351,15 @@ class ResourceContext:
     def cannot_decide(self, reason: str) -> None:
         self.undecided.append(reason)
 
+    def set(self, key: str, value: Any) -> None:
+        """A remediation's change: the property the engine gets back, and what the rule reads from then on."""
+        self.wire_props[key] = value  # type: ignore[index]  # the SDK's props are a plain dict when remediating
+        self.props[key] = value
+
 
 ResourceCheck = Callable[[ResourceContext], None]
-ResourceFix = Callable[[ResourceValidationArgs, Mapping[str, Any]], bool]
+# A remediation sees what a check sees and changes props through ResourceContext.set; True when it changed any.
+ResourceFix = Callable[[ResourceContext], bool]
 
 
 def merged_config(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -418,7 +425,7 @@ class GuardResourcePolicy(ResourceValidationPolicy):
             config = merged_config(self.meta, args.get_config())
             if judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn).active:
                 return None
-            return args.props if self._fix(args, config) else None
+            return args.props if self._fix(ResourceContext(args, config)) else None
         except Exception:  # noqa: BLE001 - validation still reports what remediation could not fix
             return None
 

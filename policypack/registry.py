@@ -7,7 +7,6 @@ from typing import Final
 
 from . import (
     __version__,
-    concurrency,
     encryption,
     env_secrets,
     event_sources,
@@ -17,9 +16,11 @@ from . import (
     invocation,
     naming,
     observability,
+    provisioned_concurrency,
+    published_alias,
+    reserved_concurrency,
     runtimes,
     tagging,
-    versions,
 )
 from .framework import GuardResourcePolicy, GuardStackPolicy
 
@@ -30,8 +31,9 @@ PACK_DESCRIPTION: Final = "Stops broken or unsafe AWS Lambda deployments at prev
 PACK_ROOT: Final = Path(__file__).resolve().parent.parent
 
 POLICIES: Final[tuple[GuardResourcePolicy | GuardStackPolicy, ...]] = (
-    *versions.POLICIES,
-    *concurrency.POLICIES,
+    *provisioned_concurrency.POLICIES,
+    *reserved_concurrency.POLICIES,
+    *published_alias.POLICIES,
     *tagging.POLICIES,
     *iam.POLICIES,
     *encryption.POLICIES,

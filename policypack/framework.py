@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -27,7 +27,7 @@ from pulumi_policy.policy import ReportViolation
 from pulumi_policy.proxy import UnknownValueError
 
 from .patterns import PatternError, compiled, search
-from .values import MAX_WIRE_DEPTH, UNKNOWN, plain
+from .values import MAX_WIRE_DEPTH, UNKNOWN, describe, get, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
 GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
@@ -350,6 +350,15 @@ class ResourceContext:
 
     def cannot_decide(self, reason: str) -> None:
         self.undecided.append(reason)
+
+    def expect(self, path: str, expected: str, known_values: Sequence[str], consequence: str) -> None:
+        """The common check of a string property against the one value it must have: unknown at preview it is
+        undecided; any other value (or none) is a violation naming what was found, then `consequence`."""
+        value = get(self.props, path)
+        if value is UNKNOWN:
+            self.cannot_decide(f"{path} is unknown at preview")
+        elif value != expected:
+            self.fail(f'{path} is {describe(value, known_values)}, not "{expected}": {consequence}')
 
     def set(self, key: str, value: Any) -> None:
         """A remediation's change: the property the engine gets back, and what the rule reads from then on."""

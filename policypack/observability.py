@@ -59,12 +59,8 @@ XRAY = Meta(
 
 
 def check_tracing(r: ResourceContext) -> None:
-    mode = get(r.props, "tracingConfig.mode")
-    if mode is UNKNOWN:
-        r.cannot_decide("tracingConfig.mode is unknown at preview")
-    elif mode != "Active":
-        r.fail(f'tracingConfig.mode is {describe(mode, TRACING_MODES)}, not "Active": requests are not traced end '
-               'to end. Set tracing_config={"mode": "Active"}.')
+    r.expect("tracingConfig.mode", "Active", TRACING_MODES,
+             'requests are not traced end to end. Set tracing_config={"mode": "Active"}.')
 
 
 def enable_tracing(r: ResourceContext) -> bool:

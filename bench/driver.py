@@ -2,8 +2,8 @@
 
 Starting a pack (command, cwd, PULUMI_* variables, the port line, drained output) and the engine's configuration
 sequence (Handshake, ConfigureStack, GetAnalyzerInfo, then Configure with every policy at its level and schema
-defaults) are the offline check's own `PackProcess` (policypack/offline/pack_process.py) and `PackSession`
-(policypack/offline/engine.py); this module adds only the timing, the requests built once per stack, and reading
+defaults) are the offline check's own `PackProcess` (lambda_guardrails/offline/pack_process.py) and `PackSession`
+(lambda_guardrails/offline/engine.py); this module adds only the timing, the requests built once per stack, and reading
 the pack's memory.
 """
 
@@ -23,9 +23,9 @@ from typing import Any, Final
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 
-from policypack.offline.engine import LEVEL_NAMES, PackSession, open_session
-from policypack.offline.pack_process import PackProcess, RunContext
-from policypack.offline.project import PackSpec, load_pack
+from lambda_guardrails.offline.engine import LEVEL_NAMES, PackSession, open_session
+from lambda_guardrails.offline.pack_process import PackProcess, RunContext
+from lambda_guardrails.offline.project import PackSpec, load_pack
 
 from .stack import PROJECT, STACK, STACK_CONFIG, Resource, Stack
 

@@ -30,9 +30,9 @@ from pulumi.runtime.proto import analyzer_pb2 as apb  # noqa: E402
 
 from bench import driver  # noqa: E402
 from bench.stack import PROJECT, STACK, STACK_CONFIG  # noqa: E402
-from policypack.offline import config as pconfig  # noqa: E402
-from policypack.offline.engine import open_session  # noqa: E402
-from policypack.offline.pack_process import PackProcess  # noqa: E402
+from lambda_guardrails.offline import config as pconfig  # noqa: E402
+from lambda_guardrails.offline.engine import open_session  # noqa: E402
+from lambda_guardrails.offline.pack_process import PackProcess  # noqa: E402
 
 LIMIT_MS: Final = 10.0
 LONG: Final = "a" * 999 + "!"  # matches none of HOSTILE, after the longest try

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policypack.iam import actions_taking_a_resource
-from policypack.versions import is_alias_name
+from policypack.provisioned_concurrency import is_alias_name
 
 PACK = Path(__file__).parent.parent / "policypack"
 RUNTIME = sorted(p for p in PACK.rglob("*.py") if "offline" not in p.parts and p.name not in ("guide.py", "testing.py"))

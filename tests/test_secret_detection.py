@@ -251,7 +251,7 @@ def test_rotation_fix_touches_only_keys_aws_can_rotate() -> None:
 
 
 def test_the_offline_check_finds_a_token_under_a_neutral_name_and_never_shows_it(tmp_path: Path) -> None:
-    from policypack.testing import check_program
+    from lambda_guardrails.testing import check_program
 
     token = TOKENS[0][0]
     (tmp_path / "Pulumi.yaml").write_text("name: tokens\nruntime: python\n", encoding="utf-8")

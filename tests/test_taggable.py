@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lambda_guardrails.offline import aws_mock
 from policypack import aws
 from policypack.data import taggable
-from policypack.offline import aws_mock
 
 
 def test_the_generated_taggable_table_matches_the_installed_sdk() -> None:
@@ -24,7 +24,7 @@ def test_the_pack_and_the_offline_provider_share_the_table() -> None:
 
 
 def test_the_offline_check_fails_an_untagged_type_only_the_sdk_calls_taggable(tmp_path: Path) -> None:
-    from policypack.testing import check_program
+    from lambda_guardrails.testing import check_program
 
     (tmp_path / "Pulumi.yaml").write_text("name: tags\nruntime: python\n", encoding="utf-8")
     (tmp_path / "__main__.py").write_text(

@@ -194,7 +194,6 @@ class PackSession:
             remediation_steps=info.remediation_steps,
             url=info.url,
             tags=tuple(info.tags),
-            display_name=info.displayName,
             framework=tuple((key, value) for key, value in (
                 ("name", info.framework.name), ("version", info.framework.version),
                 ("reference", info.framework.reference), ("specification", info.framework.specification)) if value),

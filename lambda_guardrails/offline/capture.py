@@ -22,6 +22,7 @@ from .wire import Wire
 ORGANIZATION: Final = "organization"
 TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
+CHILD_MODULE: Final = "lambda_guardrails.offline.capture_child"
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class CaptureProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "policypack.offline.capture_child", str(request_path), str(self._result_path)],
+            [sys.executable, "-m", CHILD_MODULE, str(request_path), str(self._result_path)],
             cwd=self.program.directory,
             env=env,
             stdin=subprocess.DEVNULL,

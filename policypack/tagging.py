@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import aws
+from .data import taggable
 from .framework import (
     EnforcementLevel,
     Guide,
@@ -54,7 +55,9 @@ REQUIRE_TAGS = Meta(
     ),
     guide=Guide(
         why="Untagged resources cannot be attributed to a team or a cost center, fall outside tag-based access "
-        "control and budgets, and are the ones nobody dares to delete.",
+        "control and budgets, and are the ones nobody dares to delete. Taggable means: the resource takes a map "
+        f"of `tags` in the provider's SDK ({len(aws.TAGGABLE)} types in {taggable.SOURCE}, generated into the pack "
+        "by scripts/gen_taggable.py), whether or not the program set any tag.",
         links=(TAGGING_DOC,),
         failing='aws.cloudwatch.LogGroup("logs", tags={"Team": "payments"})',
         compliant='config = pulumi.Config()\n'

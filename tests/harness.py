@@ -3,6 +3,7 @@
 Fixtures describe resources in a short JSON form; `encode` turns its markers into the wire format:
 `{"$unknown": true}` an unknown value at preview, `{"$secret": v}` a secret, `{"$json": v}` a JSON string of v,
 `{"$stringAsset": text}`, `{"$fileAsset": path}`, `{"$fileArchive": path}`, `{"$assetArchive": {name: asset}}`.
+A resource naming a `base` is merged onto that base first (`expand`; the format: tests/fixtures/README.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import run_stack
+from harness import expand, run_stack
 
 from policypack import aws
 from policypack.framework import EnforcementLevel
@@ -142,7 +142,7 @@ def fixture_rows() -> list[tuple[str, list[dict[str, Any]], str, str, str, str]]
     for path in sorted(FIXTURES.glob("*/unknown/*.json")):
         row = json.loads(path.read_text(encoding="utf-8"))
         fixture = json.loads((path.parent.parent / row["fixture"]).read_text(encoding="utf-8"))
-        rows.append((path.parent.parent.name, fixture["resources"], row["resource"], row["property"],
+        rows.append((path.parent.parent.name, expand(fixture)["resources"], row["resource"], row["property"],
                      row["expect"], row.get("names", "")))
     return rows
 

@@ -17,23 +17,13 @@ from typing import Any, Final
 from . import aws_mock
 from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
+from .requests import Options
 from .wire import Wire
 
 ORGANIZATION: Final = "organization"
 TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 CHILD_MODULE: Final = "lambda_guardrails.offline.capture_child"
-
-
-@dataclass(frozen=True)
-class Options:
-    protect: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    delete_before_replace: bool = False
-    delete_before_replace_defined: bool = False
-    additional_secret_outputs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    custom_timeouts: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class CapturedResource:
     id: str
     external: bool = False
     default_provider: bool = False
-    options: Options = Options()
+    options: Options = field(default_factory=Options)
 
     @property
     def provider_urn(self) -> str:

@@ -31,6 +31,7 @@ from pulumi.runtime.proto import analyzer_pb2 as apb  # noqa: E402
 from bench import driver  # noqa: E402
 from bench.stack import PROJECT, STACK, STACK_CONFIG  # noqa: E402
 from lambda_guardrails.offline import config as pconfig  # noqa: E402
+from lambda_guardrails.offline import requests as requests_  # noqa: E402
 from lambda_guardrails.offline.engine import open_session  # noqa: E402
 from lambda_guardrails.offline.pack_process import PackProcess  # noqa: E402
 
@@ -51,7 +52,7 @@ def requests() -> list[apb.AnalyzeRequest]:
             {"name": LONG, "policy": document}]}),
         ("aws:sqs/queue:Queue", {"name": LONG, "tags": {"Environment": "development"}}),
     ]
-    return [apb.AnalyzeRequest(type=kind, properties=driver.struct(props), urn=f"{urn}{kind}::{LONG}", name=LONG)
+    return [apb.AnalyzeRequest(type=kind, properties=requests_.struct(props), urn=f"{urn}{kind}::{LONG}", name=LONG)
             for kind, props in resources]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .data import taggable
 from .framework import Res, StackIndex
 from .values import UNKNOWN, string_map
 
@@ -39,36 +40,7 @@ BUCKET_NOTIFICATION: Final = "aws:s3/bucketNotification:BucketNotification"
 TOPIC_SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
 EVENT_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 
-TAGGABLE: Final = frozenset(
-    {
-        FUNCTION,
-        EVENT_SOURCE_MAPPING,
-        ROLE,
-        POLICY,
-        KMS_KEY,
-        LOG_GROUP,
-        TABLE,
-        QUEUE,
-        TOPIC,
-        BUCKET,
-        BUCKET_V2,
-        SECRET,
-        "aws:iam/user:User",
-        "aws:ssm/parameter:Parameter",
-        "aws:apigateway/restApi:RestApi",
-        "aws:apigatewayv2/api:Api",
-        "aws:apigatewayv2/stage:Stage",
-        "aws:sfn/stateMachine:StateMachine",
-        "aws:cloudwatch/metricAlarm:MetricAlarm",
-        "aws:cloudwatch/eventRule:EventRule",
-        "aws:ec2/securityGroup:SecurityGroup",
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:ecr/repository:Repository",
-        "aws:kinesis/stream:Stream",
-        "aws:lambda/layerVersion:LayerVersion",
-    }
-)
+TAGGABLE: Final = taggable.TYPES  # generated from the pulumi_aws SDK (scripts/gen_taggable.py)
 
 LATEST: Final = "$LATEST"
 LATEST_PUBLISHED: Final = "$LATEST.PUBLISHED"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from . import aws
 from .framework import Control, EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
+from .patterns import linear
 from .values import UNKNOWN, Unknown, describe, get, integer, is_true
 
-AWS_MANAGED_ALIAS: Final = re.compile(r"(?:^|:)(alias/aws/[A-Za-z0-9/_-]*)")
+AWS_MANAGED_ALIAS: Final = linear(r"(?:^|:)(alias/aws/[A-Za-z0-9/_-]*)")
 ROTATION_EXEMPT_USAGES: Final = ("SIGN_VERIFY", "GENERATE_VERIFY_MAC")
-ASYMMETRIC_OR_HMAC_SPEC: Final = re.compile(r"^(RSA_|ECC_|HMAC_|ML_DSA_|SM2)")
+KEY_ARN: Final = linear(r"arn:[^:]+:kms:[^:]+:[0-9]{12}:key/.+")
+ASYMMETRIC_OR_HMAC_SPEC: Final = linear(r"^(RSA_|ECC_|HMAC_|ML_DSA_|SM2)")
 ROTATION_DOC: Final = "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"
 CMK_FIX: Final = (
     "Set kms_key_arn to a customer managed aws.kms.Key's arn and grant the execution role kms:Decrypt on it."
@@ -142,7 +143,7 @@ def rotation_exemption(props: Mapping[str, Any]) -> str | Unknown | None:
     usage, spec, store = props.get("keyUsage"), props.get("customerMasterKeySpec"), props.get("customKeyStoreId")
     if usage in ROTATION_EXEMPT_USAGES:
         return f"keyUsage is {usage}"
-    if isinstance(spec, str) and ASYMMETRIC_OR_HMAC_SPEC.match(spec):
+    if isinstance(spec, str) and ASYMMETRIC_OR_HMAC_SPEC.search(spec):
         return f"customerMasterKeySpec is {describe(spec)}"
     if store is UNKNOWN or (isinstance(store, str) and store.strip()):
         return "the key lives in a custom key store"
@@ -221,7 +222,7 @@ def check_log_group_key(r: ResourceContext) -> None:
     if key in (None, ""):
         r.fail("kmsKeyId is not set: the log group is not encrypted with a key you control. Set kms_key_id to a "
                "customer managed key's ARN.")
-    elif not isinstance(key, str) or not re.fullmatch(r"arn:[^:]+:kms:[^:]+:\d{12}:key/.+", key):
+    elif not isinstance(key, str) or KEY_ARN.fullmatch(key) is None:
         r.fail(f"kmsKeyId is {describe(key)}, not the ARN of a KMS key (arn:...:kms:<region>:<account>:key/<id>): "
                "CloudWatch Logs rejects alias names and alias ARNs. Use the key's arn.")
 

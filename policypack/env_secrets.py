@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-import re
+import functools
 from typing import Any, Final
 
 from . import aws
+from .data.secret_patterns import PATTERNS
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
+from .patterns import linear, linear_set
 from .values import UNKNOWN, contains_unknown, get, quote
 
-SECRET_NAME: Final = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.IGNORECASE)
-PUBLIC_KEY_NAME: Final = re.compile(r"PUBLI(?:C|SHABLE)_?KEY", re.IGNORECASE)
-ACCESS_KEY_ID: Final = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-PEM_PRIVATE_KEY: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
-URL_PASSWORD: Final = re.compile(r"://[^/?#\s@:]*:([^/?#\s@]+)@")
-REFERENCE: Final = re.compile(r"^(?:arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S+|\{\{resolve:\S+\}\})$")
-SETTING: Final = re.compile(r"^(?:true|false|-?[0-9]{1,9}(?:\.[0-9]+)?)$", re.IGNORECASE)
+SECRET_NAME: Final = linear(r"(?i)KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE")
+PUBLIC_KEY_NAME: Final = linear(r"(?i)PUBLI(?:C|SHABLE)_?KEY")
+URL_PASSWORD: Final = linear(r"://[^/?#\s@:]*:([^/?#\s@]+)@")
+REFERENCE: Final = linear(r"^(?:arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S+|\{\{resolve:\S+\}\})$")
+SETTING: Final = linear(r"(?i)^(?:true|false|-?[0-9]{1,9}(?:\.[0-9]+)?)$")
 DYNAMIC_REFERENCE: Final = "{{resolve:"
+# Formats detect-secrets lacks (gitleaks' rule ids), and two the pack had that are wider than its detectors: every
+# PEM kind (`ENCRYPTED PRIVATE KEY`), a URL with an empty user (`redis://:pass@host`).
+EXTRA: Final = (
+    ("pem", "Private Key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----"),
+    ("url", "Basic Auth Credentials", URL_PASSWORD.pattern),
+    ("gcp-api-key", "Google API Key", r"(?:^|[^0-9A-Za-z_-])AIza[0-9A-Za-z_-]{35}(?:[^0-9A-Za-z_-]|$)"),
+    ("github-fine-grained-pat", "GitHub Token", r"(?:^|[^0-9A-Za-z_])github_pat_[0-9A-Za-z_]{82}(?:[^0-9A-Za-z_]|$)"),
+    ("npm-access-token", "npm access token", r"(?:^|[^0-9A-Za-z_])npm_[0-9A-Za-z]{36}(?:[^0-9A-Za-z_]|$)"),
+)
+LABELS: Final = {"AWS Access Key": "an AWS access key id", "Private Key": "a PEM private key",
+                 "Basic Auth Credentials": "a URL with embedded credentials", "NPM tokens": "an npm access token",
+                 "npm access token": "an npm access token"}
 
 DISALLOW_SECRETS = Meta(
     name="lambda-function-disallow-plaintext-secrets",
@@ -37,8 +49,13 @@ DISALLOW_SECRETS = Meta(
         "`lambda:GetFunctionConfiguration` sees them decrypted, and they are copied into program source, "
         "state files and CI logs; the secret cannot be rotated without a redeploy. The policy flags a variable "
         "whose name contains KEY, SECRET, TOKEN, PASSWORD, PASSWD, CREDENTIAL or PRIVATE (any case) and holds "
-        "a literal, and any variable whose value contains an AWS access key id (AKIA/ASIA + 16), a PEM private "
-        "key, or a URL with a password (`scheme://user:pass@host`). Not secrets: empty values, booleans and "
+        "a literal, and any variable whose value contains a token format that the detect-secrets scanner knows "
+        "(AWS access key ids, Slack, GitHub, GitLab, Stripe, Twilio, SendGrid, npm, PyPI, OpenAI, Discord, "
+        "Telegram, Mailchimp, Square, Artifactory and Azure storage keys, JWTs, private keys; generated into the "
+        "pack from detect-secrets' own patterns) or one it lacks (Google API keys, GitHub fine-grained tokens, "
+        "bare npm tokens, a PEM private key of any kind, a URL with a password: `scheme://user:pass@host`). "
+        "Fixed-shape tokens count only as whole tokens, so a UUID, a git SHA or a digest under a neutral name "
+        "passes. Not secrets: empty values, booleans and "
         "numbers of up to 9 digits (`TOKEN_TTL=3600`, `MAX_TOKENS=4096`), any ARN (`KMS_KEY_ARN`, a Secrets "
         "Manager or SSM parameter ARN), a `{{resolve:...}}` reference, and names with PUBLIC_KEY or "
         "PUBLISHABLE_KEY (a public key is not a secret; their values are still scanned for private keys and "
@@ -73,11 +90,11 @@ SECRETS_FIX: Final = (
 
 
 def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(PUBLIC_KEY_NAME.sub("", name)))
+    return SECRET_NAME.search(PUBLIC_KEY_NAME.sub("", name)) is not None
 
 
 def is_reference(value: str) -> bool:
-    return bool(REFERENCE.match(value.strip()))
+    return REFERENCE.search(value.strip()) is not None
 
 
 def _is_literal_secret(value: Any) -> bool:
@@ -85,19 +102,35 @@ def _is_literal_secret(value: Any) -> bool:
         return False
     if isinstance(value, str):
         text = value.strip()
-        return bool(text) and not is_reference(text) and not SETTING.match(text)
+        return bool(text) and not is_reference(text) and SETTING.search(text) is None
     return True
 
 
+@functools.cache
+def _detectors() -> tuple[tuple[tuple[str, str, str], ...], Any]:
+    rows = (*PATTERNS, *EXTRA)
+    return rows, linear_set([pattern for _, _, pattern in rows])
+
+
+def _label(kind: str) -> str:
+    if kind in LABELS:
+        return LABELS[kind]
+    return kind if kind.endswith("s") else f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
+
+
+def _url_password(value: str) -> bool:
+    return any(not match.group(1).startswith(DYNAMIC_REFERENCE) for match in URL_PASSWORD.finditer(value))
+
+
 def value_findings(value: str) -> list[str]:
-    """What the value itself contains that is a secret whatever the variable is called."""
-    found = []
-    if ACCESS_KEY_ID.search(value):
-        found.append("an AWS access key id")
-    if PEM_PRIVATE_KEY.search(value):
-        found.append("a PEM private key")
-    if any(not match.group(1).startswith(DYNAMIC_REFERENCE) for match in URL_PASSWORD.finditer(value)):
-        found.append("a URL with embedded credentials")
+    """The secret formats the value contains, whatever the variable is called: detect-secrets' and EXTRA."""
+    rows, detectors = _detectors()
+    found: list[str] = []
+    for index in sorted(detectors.Match(value) or ()):
+        name, kind, _ = rows[index]
+        label = _label(kind)
+        if label not in found and (name != "url" or _url_password(value)):
+            found.append(label)
     return found
 
 

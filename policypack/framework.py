@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import ReportViolation
 from pulumi_policy.proxy import UnknownValueError
 
-from .patterns import PatternError, compiled, search
+from .patterns import PatternError, compiled, linear, search
 from .values import MAX_WIRE_DEPTH, UNKNOWN, describe, get, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
@@ -156,7 +155,7 @@ class Exemption:
         return f"exempted by '{self.pattern}'{until}: {self.reason}"
 
 
-DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: `\d` takes full-width ones
+DATE: Final = linear(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: `\d` takes full-width ones
 
 
 class ConfigError(ValueError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 import pulumi
@@ -10,9 +9,10 @@ import pulumi
 from . import aws
 from .framework import Control, EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
 from .lambda_facts import RESERVED_VARIABLES
+from .patterns import linear
 from .values import UNKNOWN, describe, get, integer, number, quote
 
-PLACEHOLDER: Final = re.compile(r"placeholder|change[-_]?me|todo|xxx|dummy|replace[-_]?me", re.IGNORECASE)
+PLACEHOLDER: Final = linear(r"(?i)placeholder|change[-_]?me|todo|xxx|dummy|replace[-_]?me")
 MAX_NAMES_SHOWN: Final = 10
 ARCHITECTURES: Final = ("arm64", "x86_64")
 AWS_DEFAULT_MEMORY_MB: Final = 128
@@ -82,7 +82,7 @@ def _is_placeholder(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     stripped = value.strip()
-    return bool(PLACEHOLDER.search(value)) or (len(stripped) > 1 and stripped[0] == "<" and stripped[-1] == ">")
+    return PLACEHOLDER.search(value) is not None or (len(stripped) > 1 and stripped[0] == "<" and stripped[-1] == ">")
 
 
 def _names(names: list[str]) -> str:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final, NamedTuple
 
+import re2
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
-from .patterns import fullmatch
+from .patterns import fullmatch, linear
 from .values import UNKNOWN, loads, quote, quote_part
 
 TYPES: Final = (aws.ROLE_POLICY, aws.POLICY, aws.USER_POLICY, aws.GROUP_POLICY, aws.ROLE)
 # Services whose ARNs start with the resource's name, not with its type (`bucket/key`, `queue`, `api-id/stage`).
 UNTYPED_SERVICES: Final = frozenset({"s3", "sqs", "sns", "execute-api"})
-WILDCARD: Final = re.compile(r"[*?]")
+WILDCARD: Final = linear(r"[*?]")
+SEPARATOR: Final = linear(r"[/:]")
+TYPED: Final = linear(r"/?[^/:]*([/:])")
 KINDS: Final = {"NoneType": "null", "bool": "a boolean", "int": "a number", "float": "a number", "str": "a string",
                 "dict": "an object", "list": "a list"}
 IAM_DOC: Final = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
@@ -118,12 +120,13 @@ def resource_name(service: str, resource: str) -> str:
     """The resource part up to the end of the name: `table/orders` of `table/orders/index/*`, `my-bucket` of
     `my-bucket/*`, `log-group:/aws/lambda/fn` of `log-group:/aws/lambda/fn:*`."""
     if service.lower() in UNTYPED_SERVICES:
-        return re.split(r"[/:]", resource, maxsplit=1)[0]
-    typed = re.match(r"/?[^/:]*([/:])", resource)
+        return SEPARATOR.split(resource, maxsplit=1)[0]
+    typed = TYPED.match(resource)
     if typed is None:
         return resource
     # After `type:` the name runs to the next colon (log-group names hold slashes); after `type/`, to / or :.
-    name = re.split(r":" if typed.group(1) == ":" else r"[/:]", resource[typed.end():], maxsplit=1)[0]
+    rest = resource[typed.end():]
+    name = rest.split(":", 1)[0] if typed.group(1) == ":" else SEPARATOR.split(rest, maxsplit=1)[0]
     return resource[:typed.end()] + name
 
 
@@ -226,7 +229,10 @@ def actions_taking_a_resource(action: str, keys: set[str]) -> list[str]:
     if not name or WILDCARD.search(service):
         return [action]
     free, taking, scoping = service_actions(service.lower())
-    pattern = re.compile(re.escape(name).replace(r"\*", ".*").replace(r"\?", "."), re.IGNORECASE)
+    try:
+        pattern = linear("(?i)" + re2.escape(name).replace(r"\*", ".*").replace(r"\?", "."))
+    except re2.error:  # too large for RE2's memory budget: no action in the table is that long
+        return [action]
     if not WILDCARD.search(name) and not any(pattern.fullmatch(a) for a in free + taking):
         return [action]
     return [f"{service}:{found}" for found in taking

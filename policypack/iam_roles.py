@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Final
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
@@ -11,10 +10,11 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from . import aws
 from .framework import EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy, stack_config
 from .iam import parse_document, values
+from .patterns import linear
 from .values import UNKNOWN, quote
 
-PARTITION: Final = re.compile(r"^arn:[^:]*:")
-ACCOUNT_ID: Final = re.compile(r"^\d{12}$")
+PARTITION: Final = linear(r"^arn:[^:]*:")
+ACCOUNT_ID: Final = linear(r"[0-9]{12}")
 NARROWING_KEYS: Final = frozenset({"aws:principalorgid", "aws:sourceaccount", "aws:sourcearn", "sts:externalid"})
 CROSS_ACCOUNT_KEYS: Final = frozenset({"sts:externalid", "aws:principalorgid", "aws:principalorgpaths"})
 ATTACHMENTS: Final = {

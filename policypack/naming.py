@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import aws
@@ -18,8 +17,8 @@ from .framework import (
     secret_config_keys,
     stack_config,
 )
-from .patterns import search
-from .values import UNKNOWN, describe, quote_config
+from .patterns import linear, search
+from .values import UNKNOWN, describe, quote_config, quote_name
 
 SUFFIXED_TYPES: Final = (
     aws.FUNCTION,
@@ -32,7 +31,7 @@ SUFFIXED_TYPES: Final = (
     aws.QUEUE,
     aws.TOPIC,
 )
-AUTONAME_SUFFIX: Final = re.compile(r"-[0-9a-f]{7}")
+AUTONAME_SUFFIX: Final = linear(r"-[0-9a-f]{7}")
 NAMING_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"
 
 # --- aws-resource-name-restrict-suffix-format ---------------------------------------------------------------
@@ -73,7 +72,8 @@ SUFFIX = Meta(
         "uppercase, underscored or overlong suffix breaks names with AWS's own charset and length rules at "
         "deploy time, and a name without it collides with the next stack. Only names the program sets are judged: "
         "`name`, or `namePrefix` when no name is set. A name Pulumi generates (`<logical name>-<7 hex digits>`, "
-        "its autoname) is unique to the stack and passes.",
+        "its autoname) is unique to the stack and passes. Messages show the physical name, unless the program "
+        "marked it secret.",
         links=(NAMING_DOC,),
         failing='aws.lambda_.Function("fn", name="transaction-processor", **function_args)  # no suffix',
         compliant='suffix = pulumi.Config().require("environmentSuffix")\n'
@@ -112,12 +112,12 @@ def check_suffix(r: ResourceContext) -> None:
     name, prefix = r.props.get("name"), r.props.get("namePrefix")
     if isinstance(prefix, str) and not isinstance(name, str):
         if suffix not in prefix:
-            r.fail(f"The name prefix ({len(prefix)} characters) does not contain the environment suffix "
-                   f"{shown}; stacks would collide. Build the prefix from the suffix.")
+            r.fail(f"The name prefix {quote_name(prefix)} does not contain the environment suffix {shown}; "
+                   "stacks would collide. Build the prefix from the suffix.")
     elif name is UNKNOWN or (prefix is UNKNOWN and name is None):
         r.cannot_decide("name is unknown at preview")
     elif isinstance(name, str) and suffix not in name and not is_autoname(name, r.name):
-        r.fail(f"The physical name ({len(name)} characters, not an autoname) does not contain the environment "
+        r.fail(f"The physical name {quote_name(name)} (not an autoname) does not contain the environment "
                f"suffix {shown}; stacks would collide. Build the name from the suffix.")
 
 
@@ -130,19 +130,29 @@ def is_autoname(name: str, logical_name: str) -> bool:
 
 # --- aws-resource-name-restrict-length-and-charset ----------------------------------------------------------
 
-NAME_RULES: Final[dict[str, tuple[re.Pattern[str], str]]] = {
-    aws.FUNCTION: (re.compile(r"^[A-Za-z0-9_-]{1,64}$"), "1-64 of A-Z, a-z, 0-9, '-', '_'"),
-    aws.ALIAS: (re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '-', '_', not all digits"),
-    aws.ROLE: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$"), "1-64 of A-Z, a-z, 0-9, '+=,.@-_'"),
-    aws.POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
-    aws.ROLE_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
-    aws.USER_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
-    aws.GROUP_POLICY: (re.compile(r"^[A-Za-z0-9_+=,.@-]{1,128}$"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
-    aws.KMS_ALIAS: (re.compile(r"^alias/(?!aws/)[A-Za-z0-9/_-]{1,250}$"),
+NAME_RULES: Final[dict[str, tuple[Any, str]]] = {
+    aws.FUNCTION: (linear(r"[A-Za-z0-9_-]{1,64}"), "1-64 of A-Z, a-z, 0-9, '-', '_'"),
+    aws.ALIAS: (linear(r"[A-Za-z0-9_-]{1,128}"), "1-128 of A-Z, a-z, 0-9, '-', '_', not all digits"),
+    aws.ROLE: (linear(r"[A-Za-z0-9_+=,.@-]{1,64}"), "1-64 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.POLICY: (linear(r"[A-Za-z0-9_+=,.@-]{1,128}"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.ROLE_POLICY: (linear(r"[A-Za-z0-9_+=,.@-]{1,128}"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.USER_POLICY: (linear(r"[A-Za-z0-9_+=,.@-]{1,128}"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.GROUP_POLICY: (linear(r"[A-Za-z0-9_+=,.@-]{1,128}"), "1-128 of A-Z, a-z, 0-9, '+=,.@-_'"),
+    aws.KMS_ALIAS: (linear(r"alias/[A-Za-z0-9/_-]{1,250}"),
                     "'alias/' then up to 250 of A-Z, a-z, 0-9, '/_-', not under alias/aws/"),
-    aws.LOG_GROUP: (re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$"), "1-512 of A-Z, a-z, 0-9, '._-/#'"),
-    aws.TABLE: (re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "3-255 of A-Z, a-z, 0-9, '_.-'"),
+    aws.LOG_GROUP: (linear(r"[.\-_/#A-Za-z0-9]{1,512}"), "1-512 of A-Z, a-z, 0-9, '._-/#'"),
+    aws.TABLE: (linear(r"[A-Za-z0-9_.-]{3,255}"), "3-255 of A-Z, a-z, 0-9, '_.-'"),
 }
+# What the charset allows and AWS still refuses: an all-digit alias (a version), AWS's own key aliases.
+RESERVED: Final[dict[str, Callable[[str], bool]]] = {
+    aws.ALIAS: str.isdigit,
+    aws.KMS_ALIAS: lambda name: name.startswith("alias/aws/"),
+}
+
+
+def _nothing(name: str) -> bool:
+    return False
+
 
 NAME_LIMITS = Meta(
     name="aws-resource-name-restrict-length-and-charset",
@@ -175,7 +185,8 @@ def check_name_limits(r: ResourceContext) -> None:
     name = r.props.get("name")
     if name is UNKNOWN:
         r.cannot_decide("name is unknown at preview")
-    elif name is not None and (not isinstance(name, str) or not pattern.match(name)):
+    elif name is not None and (not isinstance(name, str) or pattern.fullmatch(name) is None
+                               or RESERVED.get(r.type, _nothing)(name)):
         r.fail(f"The name ({describe(name)}) is not a valid {r.type.rsplit(':', 1)[-1]} name: AWS allows {rule}.")
 
 

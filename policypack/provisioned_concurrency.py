@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Final
@@ -19,11 +18,12 @@ from .framework import (
     resource_policy,
     stack_policy,
 )
+from .patterns import linear
 from .reserved_concurrency import ACCOUNT_CONFIG, AWS_PROVISIONED_ERROR, reservable_pool
 from .values import UNKNOWN, describe, integer, number
 
-VERSION_NUMBER: Final = re.compile(r"^[0-9]+$")
-ALIAS_NAME: Final = re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$")
+VERSION_NUMBER: Final = linear(r"[0-9]+")
+ALIAS_NAME: Final = linear(r"[A-Za-z0-9_-]{1,128}")
 AWS_UNPUBLISHED_ERROR: Final = "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
 PUBLISH_FIX: Final = (
     "Publish the function (publish=True), create an aws.lambda_.Alias with function_version=fn.version, "
@@ -63,6 +63,10 @@ DISALLOW_UNPUBLISHED = Meta(
 )
 
 
+def is_alias_name(name: str) -> bool:
+    return ALIAS_NAME.fullmatch(name) is not None and not name.isdigit()
+
+
 def check_disallow_unpublished(r: ResourceContext) -> None:
     qualifier = r.props.get("qualifier")
     if qualifier is UNKNOWN:
@@ -77,7 +81,7 @@ def check_disallow_unpublished(r: ResourceContext) -> None:
         r.fail(f"qualifier is {describe(qualifier)}, not a version number or alias name. {PUBLISH_FIX}")
     elif qualifier == aws.LATEST:
         r.fail(f'qualifier is "$LATEST": AWS answers "{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}')
-    elif qualifier != aws.LATEST_PUBLISHED and not (VERSION_NUMBER.match(qualifier) or ALIAS_NAME.match(qualifier)):
+    elif qualifier != aws.LATEST_PUBLISHED and not (VERSION_NUMBER.fullmatch(qualifier) or is_alias_name(qualifier)):
         r.fail(
             f"qualifier {describe(qualifier)} is neither a version number nor a valid alias name "
             "(1-128 of A-Z, a-z, 0-9, '-', '_', not all digits)."
@@ -231,7 +235,7 @@ def check_require_published_version(s: StackContext) -> None:
             continue
         if qualifier is UNKNOWN:
             verdicts = [resolver.derived(config)]
-        elif isinstance(qualifier, str) and qualifier != aws.LATEST and not VERSION_NUMBER.match(qualifier):
+        elif isinstance(qualifier, str) and qualifier != aws.LATEST and VERSION_NUMBER.fullmatch(qualifier) is None:
             verdicts = resolver.named(config, qualifier)
         else:
             continue

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import aws
+from .data import taggable
 from .framework import (
     EnforcementLevel,
     Guide,
@@ -32,7 +33,7 @@ REQUIRE_TAGS = Meta(
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     tags=("tagging", "cost", "governance"),
-    types=(),  # every aws: type with a tags input, listed in aws.TAGGABLE or not
+    types=(),  # aws.TAGGABLE, checked in check_tags: listing 863 types here would fill the guide
     config={
         "requiredTags": {
             "type": "array",
@@ -54,7 +55,9 @@ REQUIRE_TAGS = Meta(
     ),
     guide=Guide(
         why="Untagged resources cannot be attributed to a team or a cost center, fall outside tag-based access "
-        "control and budgets, and are the ones nobody dares to delete.",
+        "control and budgets, and are the ones nobody dares to delete. Taggable means: the resource takes a map "
+        f"of `tags` in the provider's SDK ({len(aws.TAGGABLE)} types in {taggable.SOURCE}, generated into the pack "
+        "by scripts/gen_taggable.py), whether or not the program set any tag.",
         links=(TAGGING_DOC,),
         failing='aws.cloudwatch.LogGroup("logs", tags={"Team": "payments"})',
         compliant='config = pulumi.Config()\n'
@@ -79,8 +82,8 @@ def _required(config: Mapping[str, Any]) -> list[str]:
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
-def _is_taggable(resource_type: str, props: Mapping[str, Any]) -> bool:
-    return resource_type in aws.TAGGABLE or (resource_type.startswith("aws:") and "tags" in props)
+def _is_taggable(resource_type: str) -> bool:
+    return resource_type in aws.TAGGABLE
 
 
 def _missing(config: Mapping[str, Any], tags: Any, default_tags: Mapping[str, Any]) -> list[str]:
@@ -91,7 +94,7 @@ def _missing(config: Mapping[str, Any], tags: Any, default_tags: Mapping[str, An
 
 
 def check_tags(r: ResourceContext) -> None:
-    if not _is_taggable(r.type, r.props):
+    if not _is_taggable(r.type):
         return
     tags = string_map(r.props.get("tags"))
     missing = _missing(r.config, tags, aws.provider_default_tags(r.provider_props))
@@ -104,7 +107,7 @@ def check_tags(r: ResourceContext) -> None:
 
 
 def fill_tags(r: ResourceContext) -> bool:
-    if not _is_taggable(r.type, r.props):
+    if not _is_taggable(r.type):
         return False
     values = r.config.get("defaultTagValues")
     current = string_map(r.props.get("tags"))
@@ -132,7 +135,7 @@ ENVIRONMENT_MATCH = Meta(
     level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     tags=("tagging", "governance", "security"),
-    types=tuple(sorted(aws.TAGGABLE | {aws.PROVIDER})),
+    types=(),  # every aws: resource with tags, and the provider's default tags
     config={
         "allowedEnvironments": {
             "type": "array",

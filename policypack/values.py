@@ -277,6 +277,17 @@ def quote_config(text: str, secret: bool) -> str:
     return f"(a {len(text)}-character value)"
 
 
+def quote_name(text: str) -> str:
+    """A physical name the program set, as a message may show it (a name is not a secret): never when the program
+    marked it secret; else whole and unescaped, so that the engine's exact-match masking of config secrets still
+    catches one built from them, or only its length."""
+    if isinstance(text, SecretText):
+        return "[secret]"
+    if text.isprintable() and len(text) <= 512:
+        return f'"{text}"'
+    return f"({len(text)} characters)"
+
+
 def quote_part(whole: str, part: str) -> str:
     """A part of a string (a service of an action), as plain as the whole: hidden when the whole is secret."""
     return quote(whole) if isinstance(whole, SecretText) else part

@@ -93,3 +93,14 @@ def test_profile_mode_profiles_the_methods_the_pack_process_runs(tmp_path: Path)
         functions = pstats.Stats(str(tmp_path / name)).stats  # type: ignore[attr-defined]
         assert any(file.endswith("policypack/sdk_analyze.py") and function == method
                    for file, _line, function in functions), name
+
+
+def test_the_hostile_regex_benchmark_runs_every_pattern() -> None:
+    from bench.regex import HOSTILE
+
+    completed = subprocess.run([sys.executable, "bench/regex.py", "--runs", "1"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1].replace("\\|", "|") for row in rows] == list(HOSTILE)
+    assert "target at most +10 ms" in completed.stdout

@@ -1,5 +1,6 @@
 """Through the offline check end to end: no value a program put in a string field, an environment variable or a
-secret appears in any report format, and an error line does not quote property values either."""
+secret appears in any report format, and an error line does not quote property values either. The one exception
+is a physical name the program set, which the suffix policy shows whole; never one the program marked secret."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from policypack.registry import PACK_ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"
 MARK = "ZQX"
+NAME = "NMQ"
+SUFFIX = "aws-resource-name-restrict-suffix-format"
 
 
 def check(program: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,6 +34,18 @@ def test_no_marked_value_reaches_a_report(tmp_path: Path, mode: str, report_form
     assert result.returncode == 1, result.stderr
     assert report.count("mandatory") + report.count('"error"') >= 10, report
     assert MARK not in report + result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_physical_names_are_shown_whole_and_only_by_the_suffix_policy(tmp_path: Path, mode: str) -> None:
+    output = tmp_path / "report.json"
+    check("secrets_everywhere", "--mode", mode, "--format", "json", "--output", str(output))
+    violations = json.loads(output.read_text(encoding="utf-8"))["violations"]
+    showing = sorted((v["policy"], v["urn"].rsplit("::", 1)[1]) for v in violations if NAME in v["message"])
+    assert showing == sorted((SUFFIX, resource) for resource in ("fn", "key-alias", "logs", "role", "table"))
+    named = {v["urn"].rsplit("::", 1)[1]: v["message"] for v in violations if v["policy"] == SUFFIX}
+    assert '"NMQ-function name with spaces-NMQ"' in named["fn"] and '"NMQ-log group!-NMQ"' in named["logs"]
+    assert "The physical name [secret]" in named["queue"]
 
 
 def test_an_error_line_does_not_quote_property_values() -> None:

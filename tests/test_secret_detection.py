@@ -3,15 +3,25 @@ directly: which names and values count as secrets, which references do not, and 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import re2
+from detect_secrets.plugins.base import RegexBasedDetector
 from harness import run_stack
 
+from policypack.data.secret_patterns import PATTERNS
 from policypack.encryption import rotation_exemption
 from policypack.env_secrets import is_reference, is_secret_name, secret_findings, value_findings
 from policypack.values import UNKNOWN
+
+SCRIPTS = Path(__file__).parent.parent / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+from gen_secret_patterns import detectors  # noqa: E402
 
 LITERAL = "a literal value under a secret-like name"
 ACCESS_KEY = "an AWS access key id"
@@ -102,6 +112,87 @@ def test_value_detectors_win_over_the_name() -> None:
     assert secret_findings("JWT_PUBLIC_KEY", "-----BEGIN PRIVATE KEY-----") == [PEM_KEY]
 
 
+def ex(prefix: str, length: int, alphabet: str = "Ex4mple") -> str:
+    return prefix + (alphabet * length)[:length]
+
+
+TOKENS = [  # (value, label): the issue's formats, fake but well-formed
+    ("xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1", "a Slack Token"),
+    ("https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/EXAMPLEexampleEXAMPLE12", "a Slack Token"),
+    (ex("ghp_", 36), "a GitHub Token"),
+    (ex("github_pat_", 82, "11Ex4mple_"), "a GitHub Token"),
+    (ex("glpat-", 20), "a GitLab Token"),
+    (ex("sk_live_", 24), "a Stripe Access Key"),
+    (ex("rk_live_", 24), "a Stripe Access Key"),
+    (ex("AIza", 35, "Sy_Ex4mple-"), "a Google API Key"),
+    (ex("SK", 32, "0123456789abcdef"), "a Twilio API Key"),
+    ("SG." + ex("", 22) + "." + ex("", 43), "a SendGrid API Key"),
+    (ex("npm_", 36), "an npm access token"),
+    ("//registry.example.com/:_authToken=" + ex("npm_", 36), "an npm access token"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.Ex4mpleSignatureEx4mple", "a JSON Web Token"),
+    ("PuTTY-User-Key-File-2: ssh-rsa", PEM_KEY),
+    ("-----BEGIN DSA PRIVATE KEY-----", PEM_KEY),
+]
+NEAR_MISSES = [
+    "3f2504e0-4f89-11d3-9a0c-0305e82c3301",  # a UUID
+    "9fceb02d0ae598e95dc970b74767f19372d61af8",  # a git SHA
+    "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+    ex("sk_test_", 24),
+    ex("AIza", 34, "Sy_Ex4mple-"),
+    ex("ghp_", 35),
+    "xoxb-general",
+    "eyJhbGciOiJIUzI1NiJ9",
+    ex("SK", 32, "0123456789ABCDEF"),
+    "SG.short.token",
+    "npm_install",
+    "https://hooks.slack.com/",
+]
+
+
+@pytest.mark.parametrize(("value", "label"), TOKENS)
+def test_token_formats_under_neutral_names(value: str, label: str) -> None:
+    assert secret_findings("SETTING", value) == [label]
+    assert secret_findings("SETTING", f"prefix {value} suffix") == [label]
+
+
+@pytest.mark.parametrize("value", NEAR_MISSES)
+def test_near_misses_under_neutral_names(value: str) -> None:
+    assert secret_findings("REQUEST_ID", value) == []
+
+
+def scanner_finds(value: str) -> set[str]:
+    return {cls.__name__ for cls in detectors() if list(cls().analyze_string(value))}
+
+
+def table_finds(value: str) -> set[str]:
+    return {name for name, _, pattern in PATTERNS if re2.search(pattern, value)}
+
+
+# Where the table is stricter than the scanner: fixed-shape tokens match whole, not inside a longer run.
+WHOLE_TOKEN_MISSES = ["X" + ex("AKIA", 16, "Z") + "Q", ex("ghp_", 40), ex("SK", 33, "0123456789abcdef")]
+
+
+@pytest.mark.parametrize("value", [value for value, _ in TOKENS] + NEAR_MISSES + WHOLE_TOKEN_MISSES)
+def test_the_table_finds_what_detect_secrets_finds(value: str) -> None:
+    expected = scanner_finds(value) - ({"AWSKeyDetector", "GitHubTokenDetector", "TwilioKeyDetector"}
+                                       if value in WHOLE_TOKEN_MISSES else set())
+    assert table_finds(value) == expected
+
+
+def test_every_regex_detector_of_detect_secrets_is_generated_or_left_out_by_name() -> None:
+    generated = {name for name, _, _ in PATTERNS}
+    from gen_secret_patterns import EXCLUDED
+
+    assert {cls.__name__ for cls in detectors()} == generated | set(EXCLUDED)
+    assert all(issubclass(cls, RegexBasedDetector) for cls in detectors())
+
+
+def test_the_generated_secret_patterns_match_the_installed_scanner() -> None:
+    result = subprocess.run([sys.executable, str(SCRIPTS / "gen_secret_patterns.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, "policypack/data/secret_patterns.py is stale: run scripts/gen_secret_patterns.py"
+
+
 @pytest.mark.parametrize("value", [
     "a" * 1_000_000,
     ("://" + "a" * 50 + ":") * 20_000,
@@ -157,3 +248,21 @@ def test_rotation_fix_touches_only_keys_aws_can_rotate() -> None:
     turned_on = {name for name, props in outcome.remediated.items() if props.get("enableKeyRotation") is True}
     assert turned_on == {"symmetric"}
     assert not outcome.of(KMS)
+
+
+def test_the_offline_check_finds_a_token_under_a_neutral_name_and_never_shows_it(tmp_path: Path) -> None:
+    from lambda_guardrails.testing import check_program
+
+    token = TOKENS[0][0]
+    (tmp_path / "Pulumi.yaml").write_text("name: tokens\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        f'aws.lambda_.Function("fn", role="arn:aws:iam::123456789012:role/r", runtime="python3.12", '
+        f'handler="index.handler", s3_bucket="b", s3_key="k", environment={{"variables": {{'
+        f'"SLACK_VERIFICATION_CODE": "{token}", "REQUEST_ID": "{NEAR_MISSES[0]}", '
+        f'"BUILD_COMMIT": "{NEAR_MISSES[1]}"}}}})\n', encoding="utf-8")
+    report = check_program(tmp_path, stack="dev")
+    found = [v for v in report.violations if v.policy == "lambda-function-disallow-plaintext-secrets"]
+    assert [(v.resource_name, v.enforcement_level) for v in found] == [("fn", "mandatory")]
+    assert '"SLACK_VERIFICATION_CODE" holds a Slack Token' in found[0].message
+    assert not any(token in v.message or "xoxb" in v.message for v in report.violations)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from policypack.data.taggable import TYPES as TAGGABLE
+
 from .wire import UNKNOWN, Wire, contains_unknown, is_known, plain_string, unwrap
 
 ACCOUNT_ID: Final = "123456789012"
@@ -52,24 +54,6 @@ AUTONAMES: Final[Mapping[str, Autoname]] = {
     "aws:s3/bucket:Bucket": Autoname(prop="bucket", lowercase=True),
     "aws:s3/bucketV2:BucketV2": Autoname(prop="bucket", lowercase=True),
 }
-
-# Types without a `tags` input in this list still get `tagsAll` when the program sets `tags`.
-TAGGABLE: Final = frozenset(
-    {
-        "aws:lambda/function:Function",
-        "aws:lambda/eventSourceMapping:EventSourceMapping",
-        "aws:iam/role:Role",
-        "aws:iam/policy:Policy",
-        "aws:kms/key:Key",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:dynamodb/table:Table",
-        "aws:s3/bucket:Bucket",
-        "aws:s3/bucketV2:BucketV2",
-        "aws:sqs/queue:Queue",
-        "aws:sns/topic:Topic",
-        "aws:secretsmanager/secret:Secret",
-    }
-)
 
 # Terraform schema defaults: known in a plan, so present in outputs in both modes.
 OUTPUT_DEFAULTS: Final[Mapping[str, Mapping[str, Wire]]] = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi.runtime.proto import analyzer_pb2_grpc as agrpc
 
@@ -45,7 +45,18 @@ T = TypeVar("T")
 
 
 def _dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(json_format.MessageToDict(struct))
+    """A Struct as `json_format.MessageToDict` reads it, except that NaN and infinities stay the floats they are
+    (MessageToDict raises on them, and a pack may hand back a program's NaN in remediated properties)."""
+    return {key: _value(value) for key, value in struct.fields.items()}
+
+
+def _value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _dict(value.struct_value)
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None if kind in (None, "null_value") else getattr(value, kind)
 
 
 def _whole_numbers(value: Any) -> Any:

@@ -55,6 +55,19 @@ def test_nan_and_infinities_in_properties_reach_the_pack(tmp_path: Path) -> None
     assert json.loads(output.read_text())["resources"] == 2
 
 
+def test_nan_and_infinities_in_remediated_properties_come_back(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: nanfix\nruntime: python\n", encoding="utf-8")
+    program = (PROGRAMS / "nan_props" / "__main__.py").read_text(encoding="utf-8")
+    untagged = program.replace('tags={"Environment": "development", "Team": "t", "CostCenter": "c"},', "")
+    (tmp_path / "__main__.py").write_text(untagged, encoding="utf-8")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"aws-resource-require-tags": {"enforcementLevel": "remediate", "defaultTagValues": {
+        "Environment": "development", "Team": "t", "CostCenter": "c"}}}), encoding="utf-8")
+    report = check_program(tmp_path, stack="dev", policy_config=config)
+    assert [(r.policy, r.urn.rsplit("::", 1)[1]) for r in report.remediations] == [("aws-resource-require-tags", "q")]
+    assert report.exit_code == 0
+
+
 @pytest.mark.parametrize("stack", ["prod", "org/prod", "organization/lambda-reference/prod"])
 def test_qualified_stack_names_read_the_stack_file_of_their_last_part(tmp_path: Path, stack: str) -> None:
     output = tmp_path / "report.json"

@@ -1,4 +1,6 @@
-"""Every string a policy reads holds a distinctive value marked ZQX; the reports must never show one."""
+"""Every string a policy reads holds a distinctive value marked ZQX; the reports must never show one. Physical
+names the program set are marked NMQ instead: a name is not a secret, and the suffix policy shows it; a name
+marked secret is marked ZQX like every other secret."""
 
 import json
 
@@ -10,21 +12,25 @@ def mark(field: str) -> str:
     return f"ZQX-{field}-ZQX"
 
 
+def name(field: str) -> str:
+    return f"NMQ-{field}-NMQ"
+
+
 tags = {"Environment": mark("environment"), "Team": mark("team"), "CostCenter": ""}
 role = aws.iam.Role(
     "role",
-    name=mark("role name with spaces"),
+    name=name("role name with spaces"),
     assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": mark("principal")}}]}),
     tags=tags,
 )
 key = aws.kms.Key("key", description=mark("key description"), enable_key_rotation=False, deletion_window_in_days=45,
                   tags=tags)
-aws.kms.Alias("key-alias", name=f"alias/aws/{mark('alias')}", target_key_id=key.key_id)
-aws.cloudwatch.LogGroup("logs", name=mark("log group!"), retention_in_days=45, tags=tags)
+aws.kms.Alias("key-alias", name=f"alias/aws/{name('alias')}", target_key_id=key.key_id)
+aws.cloudwatch.LogGroup("logs", name=name("log group!"), retention_in_days=45, tags=tags)
 fn = aws.lambda_.Function(
     "fn",
-    name=mark("function name with spaces"),
+    name=name("function name with spaces"),
     role=role.arn,
     runtime="python3.12",
     handler="index.handler",
@@ -45,8 +51,9 @@ fn = aws.lambda_.Function(
     }},
     tags=tags,
 )
-alias = aws.lambda_.Alias("live", name=mark("alias"), function_name=fn.name, function_version="$LATEST")
+alias = aws.lambda_.Alias("live", name=name("alias"), function_name=fn.name, function_version="$LATEST")
 aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=mark("qualifier"),
                                          provisioned_concurrent_executions=5)
-aws.dynamodb.Table("table", name=mark("t"), hash_key="id", attributes=[{"name": "id", "type": "S"}],
+aws.dynamodb.Table("table", name=name("t"), hash_key="id", attributes=[{"name": "id", "type": "S"}],
                    billing_mode="PAY_PER_REQUEST", tags=tags)
+aws.sqs.Queue("queue", name=pulumi.Output.secret(mark("secret queue name")), tags=tags)

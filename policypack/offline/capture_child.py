@@ -31,8 +31,9 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from ..values import struct_dict
-from . import aws_mock
+from . import aws_mock, sdk_types
 from .project import SECRET_PLACEHOLDER
+from .sources import Sources
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -115,6 +116,8 @@ class CapturingMonitor(mocks.MockMonitor):
         self.records: list[dict[str, Any]] = []
         self.stack_outputs: dict[str, dict[str, Wire]] = {}
         self.unsupported_invokes: list[str] = []
+        self.generic_invokes: list[str] = []
+        self.sources: Sources | None = None
         self._provider_inputs: dict[str, Mapping[str, Wire]] = {}
         self._parents: dict[str, str] = {}
         self._transform_tokens: dict[str, list[str]] = {}
@@ -139,8 +142,9 @@ class CapturingMonitor(mocks.MockMonitor):
                 self._autoname(request.type, request.name, urn, inputs)
             if request.custom:
                 env = self._env(provider_ref, inputs)
+                shape = sdk_types.resource_outputs(request.type)
                 resource_id, outputs = aws_mock.resource_state(
-                    request.type, request.name, inputs, env, urn, self.preview
+                    request.type, request.name, inputs, env, urn, self.preview, shape
                 )
             else:
                 resource_id, outputs = "", dict(inputs)
@@ -150,6 +154,7 @@ class CapturingMonitor(mocks.MockMonitor):
                 {
                     **self._record(request, urn, inputs, outputs, self._id(request.custom, resource_id), provider_ref),
                     "options": _options(request),
+                    "source": self.sources.take(request.type, request.name) if self.sources else None,
                 }
             )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_to_struct(outputs))
@@ -205,6 +210,7 @@ class CapturingMonitor(mocks.MockMonitor):
                     **self._record(request, urn, inputs, outputs, request.id, request.provider),
                     "custom": True,
                     "external": True,
+                    "source": self.sources.take(request.type, request.name) if self.sources else None,
                 }
             )
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_to_struct(outputs))
@@ -318,10 +324,14 @@ class CapturingMonitor(mocks.MockMonitor):
             provider_ref = request.provider or self._default_provider(
                 package, request.version or _package_version(package)
             )
-            result = aws_mock.answer_invoke(request.tok, args, self._env(provider_ref))
+            result = aws_mock.answer_invoke(
+                request.tok, args, self._env(provider_ref), sdk_types.invoke_result(request.tok)
+            )
             if result is None:
                 self.unsupported_invokes.append(request.tok)
                 raise UnsupportedInvokeError(request.tok)
+            if request.tok not in aws_mock.INVOKES and request.tok not in self.generic_invokes:
+                self.generic_invokes.append(request.tok)
         return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
 
     # --- the capture -------------------------------------------------------------------------------------
@@ -415,6 +425,8 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
     sys.stdout = cast(Any, _Scrubbing(sys.stdout, secrets))
     sys.stderr = cast(Any, _Scrubbing(sys.stderr, secrets))
     monitor = CapturingMonitor(request)
+    monitor.sources = Sources(Path(request["projectDir"]))
+    monitor.sources.install()
     logger, errors = _program_logger()
     # A stand-in root keeps set_mocks from registering (and finishing) a stack of its own.
     settings.set_root_resource(cast(Any, object()))
@@ -447,7 +459,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
     if error is not None:
         error = {key: scrub(value, secrets) for key, value in error.items()}
-    return {"resources": monitor.result(), "error": error}
+    return {"resources": monitor.result(), "error": error, "genericInvokes": monitor.generic_invokes}
 
 
 def _record_secrets(known: set[str]) -> None:

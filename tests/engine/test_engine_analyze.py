@@ -42,6 +42,8 @@ PROGRAMS: dict[str, str] = {
     "tests/programs/iam_from_output": "dev",
     "tests/programs/secrets_everywhere": "dev",
     "tests/offline/programs/basic": "dev",
+    "tests/offline/programs/data_sources": "dev",
+    "tests/offline/programs/serverless_outputs": "dev",
     "tests/offline/programs/custom_main": "staging",
     "tests/offline/programs/shapes": "test",
     "tests/offline/programs/transforms": "dev",

@@ -43,6 +43,7 @@ PROGRAMS: dict[str, str] = {
     "tests/programs/secrets_everywhere": "dev",
     "tests/offline/programs/basic": "dev",
     "tests/offline/programs/data_sources": "dev",
+    "tests/offline/programs/located": "dev",
     "tests/offline/programs/serverless_outputs": "dev",
     "tests/offline/programs/custom_main": "staging",
     "tests/offline/programs/shapes": "test",

@@ -15,7 +15,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from .wire import UNKNOWN, Wire, contains_unknown, is_known, is_secret, make_secret, plain_string, unwrap
+from .wire import (
+    RESOURCE_SIG,
+    SIG,
+    UNKNOWN,
+    Wire,
+    contains_unknown,
+    is_known,
+    is_secret,
+    make_secret,
+    plain_string,
+    unwrap,
+)
 
 ACCOUNT_ID: Final = "123456789012"
 DEFAULT_REGION: Final = "us-east-1"
@@ -30,6 +41,7 @@ class Shape:
     optional: bool = False
     item: Shape | None = None
     fields: tuple[tuple[str, Shape], ...] = ()
+    token: str = ""  # a resource's type, for kind "resource"
 
 
 @dataclass(frozen=True)
@@ -495,6 +507,9 @@ def _invent(prop: str, shape: Shape, r: Resource, items: int) -> Wire:
         return [_invent(prop.rstrip("s"), shape.item, r, items) for _ in range(items)]
     if shape.kind == "object":
         return invented(shape.fields, r, items)
+    if shape.kind == "resource" and r.seed.startswith("urn:pulumi:") and r.seed.count("::") >= 3:
+        stack, project, qualified, name = r.seed.split("::", 3)
+        return {SIG: RESOURCE_SIG, "urn": f"{stack}::{project}::{qualified}${shape.token}::{name}-{prop.lower()}"}
     return {}  # a map, or a value the SDK types as Any
 
 

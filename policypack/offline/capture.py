@@ -61,6 +61,7 @@ class CapturedResource:
 class Capture:
     resources: tuple[CapturedResource, ...]
     generic_invokes: tuple[str, ...] = ()
+    remote_components: tuple[tuple[str, str, str], ...] = ()  # type, name, URN
 
     @property
     def root(self) -> CapturedResource:
@@ -157,7 +158,8 @@ class CaptureProcess:
             raise self._failure(result["error"], output)
         resources = tuple(_resource(r) for r in result["resources"])
         _refuse_duplicates(resources, self._main_label())
-        return Capture(resources, tuple(result.get("genericInvokes", ()))), output
+        remote = tuple((c["type"], c["name"], c["urn"]) for c in result.get("remoteComponents", ()))
+        return Capture(resources, tuple(result.get("genericInvokes", ())), remote), output
 
     def _failure(self, error: Mapping[str, str], output: str) -> CheckError:
         main = self._main_label()

@@ -118,6 +118,8 @@ class CapturingMonitor(mocks.MockMonitor):
         self.unsupported_invokes: list[str] = []
         self.generic_invokes: list[str] = []
         self.sources: Sources | None = None
+        self.remote_components: list[dict[str, str]] = []
+        self._referenced: dict[str, tuple[str, aws_mock.Env]] = {}
         self._provider_inputs: dict[str, Mapping[str, Wire]] = {}
         self._parents: dict[str, str] = {}
         self._transform_tokens: dict[str, list[str]] = {}
@@ -146,18 +148,50 @@ class CapturingMonitor(mocks.MockMonitor):
                 resource_id, outputs = aws_mock.resource_state(
                     request.type, request.name, inputs, env, urn, self.preview, shape
                 )
+            elif request.remote:
+                outputs = self._remote_component(request, urn, inputs, provider_ref)
+                resource_id = ""
             else:
                 resource_id, outputs = "", dict(inputs)
             if request.type.startswith(PROVIDER_PREFIX):
                 self._provider_inputs[urn] = inputs
             self.records.append(
                 {
-                    **self._record(request, urn, inputs, outputs, self._id(request.custom, resource_id), provider_ref),
+                    **self._record(
+                        request,
+                        urn,
+                        inputs,
+                        downgrade_references(outputs) if request.remote else outputs,
+                        self._id(request.custom, resource_id),
+                        provider_ref,
+                    ),
                     "options": _options(request),
                     "source": self.sources.take(request.type, request.name) if self.sources else None,
                 }
             )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_to_struct(outputs))
+
+    def _remote_component(self, request: Any, urn: str, inputs: dict[str, Wire], provider_ref: str) -> dict[str, Wire]:
+        """A component only its provider can construct: its outputs from the SDK's types, its children unknown to
+        the check but for the resources its outputs refer to, which `getResource` then answers."""
+        self.remote_components.append({"type": request.type, "name": request.name, "urn": urn})
+        shape = sdk_types.resource_outputs(request.type)
+        env = self._env(provider_ref, inputs)
+        _, outputs = aws_mock.resource_state(request.type, request.name, inputs, env, urn, self.preview, shape)
+        outputs.pop("id", None)
+        for prop, declared in shape.items():
+            reference = outputs.get(prop)
+            if declared.kind == "resource" and isinstance(reference, dict) and "urn" in reference:
+                self._referenced[reference["urn"]] = (declared.token, env)
+        return outputs
+
+    def _get_resource(self, urn: str) -> resource_pb2.ResourceInvokeResponse:
+        type_, env = self._referenced[urn]
+        name = urn.rsplit("::", 1)[-1]
+        shape = sdk_types.resource_outputs(type_)
+        resource_id, state = aws_mock.resource_state(type_, name, {}, env, urn, self.preview, shape)
+        result = {"urn": urn, "id": resource_id or UNKNOWN, "state": state}
+        return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
 
     # --- transforms, which the engine runs and mocks don't --------------------------------------------------
 
@@ -317,6 +351,9 @@ class CapturingMonitor(mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> resource_pb2.ResourceInvokeResponse:
         if request.tok == "pulumi:pulumi:getResource":
+            urn = _to_dict(request.args).get("urn")
+            if urn in self._referenced:
+                return self._get_resource(urn)
             return cast(resource_pb2.ResourceInvokeResponse, super().Invoke(request))
         args = _to_dict(request.args)
         with self._lock:
@@ -459,7 +496,8 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
     if error is not None:
         error = {key: scrub(value, secrets) for key, value in error.items()}
-    return {"resources": monitor.result(), "error": error, "genericInvokes": monitor.generic_invokes}
+    return {"resources": monitor.result(), "error": error, "genericInvokes": monitor.generic_invokes,
+            "remoteComponents": monitor.remote_components}
 
 
 def _record_secrets(known: set[str]) -> None:

@@ -160,8 +160,11 @@ def _report(
             *(w for s in sessions for w in s.warnings),
             *(f"invoke '{token}' was answered with values the check invented from the SDK's result type; a "
               "verdict that depends on them may differ from a real deployment's" for token in captured.generic_invokes),
+            *(f"{type_} '{name}' is a remote component: only its provider can create its children, so the check "
+              "did not look inside it" for type_, name, _ in captured.remote_components),
         ),
         generic_invokes=captured.generic_invokes,
+        remote_components=captured.remote_components,
     )
 
 

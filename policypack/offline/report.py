@@ -120,6 +120,7 @@ class Report:
     program_file: str = ""
     warnings: tuple[str, ...] = ()
     generic_invokes: tuple[str, ...] = ()
+    remote_components: tuple[tuple[str, str, str], ...] = ()  # type, name, URN: not looked inside
     # A resource's declaration, then those of the components it is in, innermost first.
     locations: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
 
@@ -139,6 +140,8 @@ class Report:
         report = self._dict()
         if self.generic_invokes:
             report["genericInvokes"] = list(self.generic_invokes)
+        if self.remote_components:
+            report["remoteComponents"] = [{"type": t, "name": n, "urn": u} for t, n, u in self.remote_components]
         return report
 
     def _dict(self) -> dict[str, Any]:
@@ -252,6 +255,10 @@ def text(report: Report) -> str:
         lines.append("")
         lines.append("Invokes answered with invented values (from the SDK's result types):")
         lines.extend(escape_controls(f"    - {token}") for token in report.generic_invokes)
+    if report.remote_components:
+        lines.append("")
+        lines.append("Remote components, not looked inside (only their provider can create their children):")
+        lines.extend(escape_controls(f"    - {t}: {n}") for t, n, _ in report.remote_components)
     lines.append("")
     lines.append(escape_controls(
         f"Policy summary: {_count(report.mandatory, 'mandatory violation')}, "

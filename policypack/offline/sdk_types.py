@@ -41,6 +41,16 @@ def _resource_classes(package: str) -> Mapping[str, tuple[str, str]]:
     return {token: (module["fqn"], name) for module in modules for token, name in module.get("classes", {}).items()}
 
 
+def _token(cls: type) -> str:
+    """The type token of an SDK resource class, or "" for any other class."""
+    package = cls.__module__.split(".")[0]
+    if not package.startswith("pulumi_") or not any(base.__name__ == "Resource" for base in cls.__mro__):
+        return ""
+    classes = _resource_classes(package.removeprefix("pulumi_"))
+    return next((t for t, (fqn, name) in classes.items() if name == cls.__name__ and
+                 cls.__module__.startswith(fqn + ".")), "")
+
+
 def _python_module(package: str, module: str) -> str:
     module = module.split("/")[0]
     if module == "index":
@@ -123,6 +133,8 @@ def _shape(annotation: Any, namespace: Mapping[str, Any], depth: int) -> Shape:
         return Shape("list", item=_shape(args[0], namespace, depth))
     if origin in (collections.abc.Mapping, dict) and len(args) == 2:
         return Shape("map", item=_shape(args[1], namespace, depth))
+    if isinstance(annotation, type) and _token(annotation):
+        return Shape("resource", token=_token(annotation))
     if isinstance(annotation, type) and depth < MAX_DEPTH:
         fields = _fields(annotation, depth + 1)
         if fields:

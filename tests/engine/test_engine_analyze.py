@@ -51,9 +51,11 @@ PROGRAMS: dict[str, str] = {
     "tests/offline/programs/unrotated": "dev",
 }
 # Programs the offline check refuses on purpose (they raise, call an unknown invoke, register a URN twice or
-# outlast a test), and one whose NaN properties no state file can hold (JSON has no NaN).
+# outlast a test), one whose awsx components need a provider plugin the tier does not have, and one whose NaN
+# properties no state file can hold (JSON has no NaN).
 NOT_RUN: frozenset[str] = frozenset(
     {
+        "tests/offline/programs/awsx_component",
         "tests/offline/programs/duplicate_urn",
         "tests/offline/programs/nan_props",
         "tests/offline/programs/raises",

@@ -188,3 +188,29 @@ def test_text_report_lists_the_invented_invokes() -> None:
     assert result.returncode == 1
     section = result.stdout.split("Invokes answered with invented values (from the SDK's result types):\n")[1]
     assert section.split("\n\n")[0].splitlines() == [f"    - {token}" for token in GENERIC]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_remote_components_are_listed_and_the_rest_is_judged(mode: str) -> None:
+    code, report, stderr = _report("awsx_component", mode)
+    jsonschema.validate(report, SCHEMA)
+    assert code == 1, stderr
+    urn = "urn:pulumi:dev::offline-awsx-component::"
+    assert report["remoteComponents"] == [
+        {"type": "awsx:ec2:Vpc", "name": "vpc", "urn": f"{urn}awsx:ec2:Vpc::vpc"},
+        {"type": "awsx:lb:ApplicationLoadBalancer", "name": "lb", "urn": f"{urn}awsx:lb:ApplicationLoadBalancer::lb"},
+        {"type": "awsx:ecs:FargateService", "name": "service", "urn": f"{urn}awsx:ecs:FargateService::service"},
+    ]
+    warned = [line for line in stderr.splitlines() if "is a remote component" in line]
+    assert [line.split("'")[1] for line in warned] == ["vpc", "lb", "service"]
+    found = [(v["policy"], v["resourceName"], v["enforcementLevel"]) for v in report["violations"]]
+    assert found == [("aws-resource-require-tags", "work", "mandatory")]
+
+
+def test_a_remote_components_outputs_and_the_resources_they_refer_to_have_values() -> None:
+    captured = capture("awsx_component", "dev", "update")
+    outputs = captured.root.outputs
+    assert isinstance(outputs["vpcId"], str) and outputs["vpcId"]
+    assert outputs["url"].startswith("http://") and outputs["url"].endswith(".elasticloadbalancing.us-east-1"
+                                                                             ".amazonaws.com")
+    assert not any(r.parent.endswith("::lb") for r in captured.resources)

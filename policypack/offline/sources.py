@@ -7,6 +7,7 @@ check are not the program's.
 from __future__ import annotations
 
 import collections
+import functools
 import sys
 import sysconfig
 import threading
@@ -80,6 +81,7 @@ class Sources:
             self._own[filename] = own
         return own
 
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 one Sources per process
     def _display(self, filename: str) -> str:
         path = Path(filename).resolve()
         try:

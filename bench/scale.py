@@ -39,8 +39,10 @@ TAGS = {"Environment": "dev", "Team": "bench", "CostCenter": "1"}
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
     "Principal": {"Service": "lambda.amazonaws.com"}}]})
 '''
-MOCKS: Final = '''import runpy, sys
+# The program, then every registration it started, as `@pulumi.runtime.test` would await them.
+MOCKS: Final = '''import asyncio, runpy, sys
 import pulumi
+from pulumi.runtime.stack import wait_for_rpcs
 
 class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args):
@@ -50,6 +52,7 @@ class Mocks(pulumi.runtime.Mocks):
 
 pulumi.runtime.set_mocks(Mocks(), project="bench-scale", stack="dev", preview=False)
 runpy.run_path(sys.argv[1], run_name="__main__")
+asyncio.get_event_loop().run_until_complete(wait_for_rpcs())
 '''
 
 

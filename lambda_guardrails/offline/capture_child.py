@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -32,8 +33,9 @@ from pulumi.runtime.stack import run_in_stack
 
 from policypack.values import struct_dict
 
-from . import aws_mock
+from . import aws_mock, sdk_types
 from .project import SECRET_PLACEHOLDER
+from .sources import Sources
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -86,6 +88,7 @@ def autoname_rule(type_: str) -> aws_mock.Autoname | None:
     return aws_mock.AUTONAMES.get(type_) or _sdk_autoname(type_)
 
 
+@functools.cache
 def _sdk_autoname(type_: str) -> aws_mock.Autoname | None:
     """pulumi-aws autonames every resource whose `name` input is optional in its SDK (`SetAutonaming`)."""
     package, module, cls = [*type_.split(":"), "", ""][:3]
@@ -116,6 +119,10 @@ class CapturingMonitor(mocks.MockMonitor):
         self.records: list[dict[str, Any]] = []
         self.stack_outputs: dict[str, dict[str, Wire]] = {}
         self.unsupported_invokes: list[str] = []
+        self.generic_invokes: list[str] = []
+        self.sources: Sources | None = None
+        self.remote_components: list[dict[str, str]] = []
+        self._referenced: dict[str, tuple[str, aws_mock.Env]] = {}
         self._provider_inputs: dict[str, Mapping[str, Wire]] = {}
         self._parents: dict[str, str] = {}
         self._transform_tokens: dict[str, list[str]] = {}
@@ -140,20 +147,54 @@ class CapturingMonitor(mocks.MockMonitor):
                 self._autoname(request.type, request.name, urn, inputs)
             if request.custom:
                 env = self._env(provider_ref, inputs)
+                shape = sdk_types.resource_outputs(request.type)
                 resource_id, outputs = aws_mock.resource_state(
-                    request.type, request.name, inputs, env, urn, self.preview
+                    request.type, request.name, inputs, env, urn, self.preview, shape
                 )
+            elif request.remote:
+                outputs = self._remote_component(request, urn, inputs, provider_ref)
+                resource_id = ""
             else:
                 resource_id, outputs = "", dict(inputs)
             if request.type.startswith(PROVIDER_PREFIX):
                 self._provider_inputs[urn] = inputs
             self.records.append(
                 {
-                    **self._record(request, urn, inputs, outputs, self._id(request.custom, resource_id), provider_ref),
+                    **self._record(
+                        request,
+                        urn,
+                        inputs,
+                        downgrade_references(outputs) if request.remote else outputs,
+                        self._id(request.custom, resource_id),
+                        provider_ref,
+                    ),
                     "options": _options(request),
+                    "source": self.sources.take(request.type, request.name) if self.sources else None,
                 }
             )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_to_struct(outputs))
+
+    def _remote_component(self, request: Any, urn: str, inputs: dict[str, Wire], provider_ref: str) -> dict[str, Wire]:
+        """A component only its provider can construct: its outputs from the SDK's types, its children unknown to
+        the check but for the resources its outputs refer to, which `getResource` then answers."""
+        self.remote_components.append({"type": request.type, "name": request.name, "urn": urn})
+        shape = sdk_types.resource_outputs(request.type)
+        env = self._env(provider_ref, inputs)
+        _, outputs = aws_mock.resource_state(request.type, request.name, inputs, env, urn, self.preview, shape)
+        outputs.pop("id", None)
+        for prop, declared in shape.items():
+            reference = outputs.get(prop)
+            if declared.kind == "resource" and isinstance(reference, dict) and "urn" in reference:
+                self._referenced[reference["urn"]] = (declared.token, env)
+        return outputs
+
+    def _get_resource(self, urn: str) -> resource_pb2.ResourceInvokeResponse:
+        type_, env = self._referenced[urn]
+        name = urn.rsplit("::", 1)[-1]
+        shape = sdk_types.resource_outputs(type_)
+        resource_id, state = aws_mock.resource_state(type_, name, {}, env, urn, self.preview, shape)
+        result = {"urn": urn, "id": resource_id or UNKNOWN, "state": state}
+        return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
 
     # --- transforms, which the engine runs and mocks don't --------------------------------------------------
 
@@ -206,6 +247,7 @@ class CapturingMonitor(mocks.MockMonitor):
                     **self._record(request, urn, inputs, outputs, request.id, request.provider),
                     "custom": True,
                     "external": True,
+                    "source": self.sources.take(request.type, request.name) if self.sources else None,
                 }
             )
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_to_struct(outputs))
@@ -312,6 +354,9 @@ class CapturingMonitor(mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> resource_pb2.ResourceInvokeResponse:
         if request.tok == "pulumi:pulumi:getResource":
+            urn = _to_dict(request.args).get("urn")
+            if urn in self._referenced:
+                return self._get_resource(urn)
             return cast(resource_pb2.ResourceInvokeResponse, super().Invoke(request))
         args = _to_dict(request.args)
         with self._lock:
@@ -319,10 +364,14 @@ class CapturingMonitor(mocks.MockMonitor):
             provider_ref = request.provider or self._default_provider(
                 package, request.version or _package_version(package)
             )
-            result = aws_mock.answer_invoke(request.tok, args, self._env(provider_ref))
+            result = aws_mock.answer_invoke(
+                request.tok, args, self._env(provider_ref), sdk_types.invoke_result(request.tok)
+            )
             if result is None:
                 self.unsupported_invokes.append(request.tok)
                 raise UnsupportedInvokeError(request.tok)
+            if request.tok not in aws_mock.INVOKES and request.tok not in self.generic_invokes:
+                self.generic_invokes.append(request.tok)
         return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
 
     # --- the capture -------------------------------------------------------------------------------------
@@ -410,12 +459,43 @@ class _Scrubbing:
         return getattr(self._stream, name)
 
 
+def _wait_for_outputs_at_once() -> None:
+    """The SDK's `wait_for_rpcs` waits for its outstanding outputs one completion at a time, adding a callback to
+    every pending one each time: quadratic in the program's size (most of a 1,000-resource run). This waits for
+    them all at once and raises the first failure, as the original does."""
+    from pulumi.runtime import stack as sdk_stack
+
+    original = sdk_stack.wait_for_rpcs
+    outputs = settings.SETTINGS
+
+    async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+        while True:
+            await original(await_all_outstanding_tasks=False)
+            if not await_all_outstanding_tasks:
+                return
+            with outputs.lock:
+                pending = list(outputs.outputs)
+                outputs.outputs.clear()
+            if not pending:
+                return
+            done, not_done = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            with outputs.lock:
+                outputs.outputs.update(not_done)
+            for task in done:
+                await task
+
+    sdk_stack.wait_for_rpcs = wait_for_rpcs
+
+
 def run(request: Mapping[str, Any]) -> dict[str, Any]:
     secrets = {SECRET_PLACEHOLDER}
     _record_secrets(secrets)
     sys.stdout = cast(Any, _Scrubbing(sys.stdout, secrets))
     sys.stderr = cast(Any, _Scrubbing(sys.stderr, secrets))
     monitor = CapturingMonitor(request)
+    monitor.sources = Sources(Path(request["projectDir"]))
+    monitor.sources.install()
+    _wait_for_outputs_at_once()
     logger, errors = _program_logger()
     # A stand-in root keeps set_mocks from registering (and finishing) a stack of its own.
     settings.set_root_resource(cast(Any, object()))
@@ -448,7 +528,8 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
     if error is not None:
         error = {key: scrub(value, secrets) for key, value in error.items()}
-    return {"resources": monitor.result(), "error": error}
+    return {"resources": monitor.result(), "error": error, "genericInvokes": monitor.generic_invokes,
+            "remoteComponents": monitor.remote_components}
 
 
 def _record_secrets(known: set[str]) -> None:

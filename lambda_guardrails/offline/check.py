@@ -5,15 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .capture import ORGANIZATION, CaptureProcess
+from .capture import ORGANIZATION, Capture, CaptureProcess
 from .errors import CheckError
 from .pack_process import PackProcess, RunContext
 from .project import Program, StackConfig, default_stack, load_pack, load_program, load_stack_config
-from .report import Report, sort_violations
+from .report import Location, Report, sort_violations
 
 if TYPE_CHECKING:
     from . import config as pconfig
@@ -30,6 +30,7 @@ class CheckOptions:
     mode: str = "preview"
     policy_packs: Sequence[Path] = ()
     policy_configs: Sequence[ConfigSource] = ()
+    sarif_root: Path | None = None
 
 
 @dataclass
@@ -75,6 +76,7 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
     if options.mode not in MODES:
         raise CheckError(f"--mode must be one of {', '.join(MODES)}, not '{options.mode}'")
     program = load_program(options.program_dir)
+    root = sarif_root(options, program)
     stack = load_stack_config(program, options.stack or default_stack(program))
     specs = [load_pack(Path(d)) for d in (options.policy_packs or [default_pack_dir()])]
     if len(options.policy_configs) > len(specs):
@@ -113,7 +115,8 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
         captured, run.program_output = captured_future.result()
         sessions = [f.result() for f in futures]
         findings = analyze(captured, sessions)
-        run.report = _report(program, stack, options.mode, sessions, findings)
+        run.report = _report(program, stack, options.mode, sessions, findings, captured)
+        run.report = replace(run.report, locations=locations(captured, program.directory, root))
     return run
 
 
@@ -141,7 +144,9 @@ def _keep_stderr(run: CheckRun, process: PackProcess) -> None:
     run.pack_stderr[str(process.spec.directory)] = process.stderr()
 
 
-def _report(program: Program, stack: StackConfig, mode: str, sessions: list[PackSession], found: Findings) -> Report:
+def _report(
+    program: Program, stack: StackConfig, mode: str, sessions: list[PackSession], found: Findings, captured: Capture
+) -> Report:
     resources = [r for r in found.resources if not r.default_provider and not r.external]
     return Report(
         project=program.name,
@@ -153,8 +158,59 @@ def _report(program: Program, stack: StackConfig, mode: str, sessions: list[Pack
         not_applicable=tuple(sorted(found.not_applicable, key=lambda n: (n.urn, n.policy, n.policy_pack, n.reason))),
         remediations=tuple(sorted(found.remediations, key=lambda r: (r.urn, r.policy, r.policy_pack))),
         program_file=_relative(program.main_file),
-        warnings=(*stack.warnings, *(w for s in sessions for w in s.warnings)),
+        warnings=(
+            *stack.warnings,
+            *(w for s in sessions for w in s.warnings),
+            *(f"invoke '{token}' was answered with values the check invented from the SDK's result type; a "
+              "verdict that depends on them may differ from a real deployment's" for token in captured.generic_invokes),
+            *(f"{type_} '{name}' is a remote component: only its provider can create its children, so the check "
+              "did not look inside it" for type_, name, _ in captured.remote_components),
+        ),
+        generic_invokes=captured.generic_invokes,
+        remote_components=captured.remote_components,
     )
+
+
+def sarif_root(options: CheckOptions, program: Program) -> Path:
+    """--sarif-root, else the repository the program is in (the nearest directory above it with a .git), else the
+    working directory."""
+    if options.sarif_root is not None:
+        if not options.sarif_root.is_dir():
+            raise CheckError(f"--sarif-root {options.sarif_root}: not a directory")
+        return options.sarif_root.resolve()
+    directory = program.directory.resolve()
+    return next((d for d in (directory, *directory.parents) if (d / ".git").exists()), Path.cwd().resolve())
+
+
+def locations(captured: Capture, program_dir: Path, root: Path) -> dict[str, tuple[Location, ...]]:
+    """Each resource's declaration, then those of the components it is in, innermost first."""
+    by_urn = captured.by_urn()
+
+    def location(urn: str) -> Location | None:
+        source = by_urn[urn].source
+        if source is None:
+            return None
+        path = (program_dir / source[0]).resolve()
+        try:
+            uri = path.relative_to(root).as_posix()
+        except ValueError:
+            uri = path.as_posix()
+        return Location(source[0], source[1], uri, urn)
+
+    found: dict[str, tuple[Location, ...]] = {}
+    for resource in captured.resources:
+        own = location(resource.urn)
+        if own is None:
+            continue
+        chain = [own]
+        parent = resource.parent
+        while parent in by_urn and len(chain) < len(by_urn):
+            declared = location(parent)
+            if declared is not None:
+                chain.append(declared)
+            parent = by_urn[parent].parent
+        found[resource.urn] = tuple(chain)
+    return found
 
 
 def _relative(path: Path) -> str:

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy-pack-config", action="append", default=[], metavar="FILE", help="pairs with --policy-pack, in order"
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    parser.add_argument(
+        "--sarif-root", metavar="DIR", help="SARIF file URIs are relative to it; default: the program's repository"
+    )
     parser.add_argument("--output", metavar="FILE", help="write the report there instead of standard output")
     parser.add_argument("--verbose", action="store_true", help="tracebacks, program output and pack stderr")
     return parser
@@ -138,6 +141,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         mode=args.mode,
         policy_packs=[Path(p) for p in args.policy_pack],
         policy_configs=[Path(p) for p in args.policy_pack_config],
+        sarif_root=Path(args.sarif_root) if args.sarif_root else None,
     )
 
 

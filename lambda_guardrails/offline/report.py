@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote, urlparse
 
@@ -89,6 +89,24 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where the program declared a resource: its file relative to the program directory, the line, and the
+    file as SARIF names it (relative to the SARIF root, or absolute)."""
+
+    path: str
+    line: int
+    uri: str
+    urn: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line}
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
 class Report:
     project: str
     stack: str
@@ -100,6 +118,10 @@ class Report:
     remediations: tuple[Remediation, ...] = ()
     program_file: str = ""
     warnings: tuple[str, ...] = ()
+    generic_invokes: tuple[str, ...] = ()
+    remote_components: tuple[tuple[str, str, str], ...] = ()  # type, name, URN: not looked inside
+    # A resource's declaration, then those of the components it is in, innermost first.
+    locations: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
 
     @property
     def mandatory(self) -> int:
@@ -114,6 +136,14 @@ class Report:
         return 1 if self.mandatory else 0
 
     def to_dict(self) -> dict[str, Any]:
+        report = self._dict()
+        if self.generic_invokes:
+            report["genericInvokes"] = list(self.generic_invokes)
+        if self.remote_components:
+            report["remoteComponents"] = [{"type": t, "name": n, "urn": u} for t, n, u in self.remote_components]
+        return report
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "version": REPORT_VERSION,
             "project": self.project,
@@ -121,7 +151,8 @@ class Report:
             "mode": self.mode,
             "policyPacks": [{"name": p.name, "version": p.version} for p in self.packs],
             "resources": self.resources,
-            "violations": [_with_framework(v, self.packs) for v in self.violations],
+            "violations": [_with_source(_with_framework(v, self.packs), self.locations.get(v.urn, ()))
+                           for v in self.violations],
             "notApplicable": [n.to_dict() for n in self.not_applicable],
             "remediations": [r.to_dict() for r in self.remediations],
             "summary": {"mandatory": self.mandatory, "advisory": self.advisory},
@@ -151,6 +182,22 @@ def _with_framework(violation: Violation, packs: tuple[PackInfo, ...]) -> dict[s
             if pack.name == violation.policy_pack and policy.name == violation.policy and policy.framework:
                 entry["framework"] = dict(policy.framework)
     return entry
+
+
+def _with_source(entry: dict[str, Any], locations: tuple[Location, ...]) -> dict[str, Any]:
+    if locations:
+        entry["source"] = locations[0].to_dict()
+    if locations[1:]:
+        entry["componentSources"] = [{"urn": c.urn, **c.to_dict()} for c in locations[1:]]
+    return entry
+
+
+def where(locations: tuple[Location, ...]) -> str:
+    """`  lib.py:7 (in Component: web at __main__.py:12)`, or "" when the declaration is not known."""
+    if not locations:
+        return ""
+    within = "".join(f" (in {_resource_label(c.urn)} at {c.label})" for c in locations[1:])
+    return f"  {locations[0].label}{within}"
 
 
 def sort_violations(violations: Iterable[Violation]) -> tuple[Violation, ...]:
@@ -192,6 +239,7 @@ def text(report: Report) -> str:
         for violation in found:
             lines.append(escape_controls(
                 f"        - [{violation.enforcement_level}]  {violation.policy}  ({_resource_label(violation.urn)})"
+                f"{where(report.locations.get(violation.urn, ()))}"
             ))
             lines.extend(_indented(violation.message, " " * 10))
         for fix in (r for r in report.remediations if r.policy_pack == pack.name):
@@ -202,6 +250,14 @@ def text(report: Report) -> str:
                 f"        - [not applicable]  {skipped.policy}  ({_resource_label(skipped.urn)})"))
             if skipped.reason:
                 lines.extend(_indented(skipped.reason, " " * 10))
+    if report.generic_invokes:
+        lines.append("")
+        lines.append("Invokes answered with invented values (from the SDK's result types):")
+        lines.extend(escape_controls(f"    - {token}") for token in report.generic_invokes)
+    if report.remote_components:
+        lines.append("")
+        lines.append("Remote components, not looked inside (only their provider can create their children):")
+        lines.extend(escape_controls(f"    - {t}: {n}") for t, n, _ in report.remote_components)
     lines.append("")
     lines.append(escape_controls(
         f"Policy summary: {_count(report.mandatory, 'mandatory violation')}, "
@@ -264,6 +320,23 @@ def _artifact(path: str) -> dict[str, str]:
     return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
 
 
+def _physical(report: Report, locations: tuple[Location, ...]) -> dict[str, Any]:
+    if not locations:
+        return {"artifactLocation": _artifact(report.program_file), "region": {"startLine": 1}}
+    return {"artifactLocation": _artifact(locations[0].uri), "region": {"startLine": locations[0].line}}
+
+
+def _related(locations: tuple[Location, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": index,
+            "physicalLocation": {"artifactLocation": _artifact(c.uri), "region": {"startLine": c.line}},
+            "message": {"text": f"{_resource_label(c.urn)} is declared here"},
+        }
+        for index, c in enumerate(locations[1:], start=1)
+    ]
+
+
 def _result(report: Report, violation: Violation, rule_index: dict[str, int], several_packs: bool) -> dict[str, Any]:
     rule_id = f"{violation.policy_pack}/{violation.policy}" if several_packs else violation.policy
     fingerprint = hashlib.sha256(f"{violation.policy_pack}\0{violation.policy}\0{violation.urn}".encode()).hexdigest()
@@ -273,10 +346,7 @@ def _result(report: Report, violation: Violation, rule_index: dict[str, int], se
         "message": {"text": violation.message},
         "locations": [
             {
-                "physicalLocation": {
-                    "artifactLocation": _artifact(report.program_file),
-                    "region": {"startLine": 1},
-                },
+                "physicalLocation": _physical(report, report.locations.get(violation.urn, ())),
                 "logicalLocations": [
                     {
                         "name": violation.resource_name,
@@ -295,6 +365,9 @@ def _result(report: Report, violation: Violation, rule_index: dict[str, int], se
             "urn": violation.urn,
         },
     }
+    related = _related(report.locations.get(violation.urn, ()))
+    if related:
+        result["relatedLocations"] = related
     if rule_id in rule_index:
         result["ruleIndex"] = rule_index[rule_id]
     return result

@@ -42,15 +42,20 @@ PROGRAMS: dict[str, str] = {
     "tests/programs/iam_from_output": "dev",
     "tests/programs/secrets_everywhere": "dev",
     "tests/offline/programs/basic": "dev",
+    "tests/offline/programs/data_sources": "dev",
+    "tests/offline/programs/located": "dev",
+    "tests/offline/programs/serverless_outputs": "dev",
     "tests/offline/programs/custom_main": "staging",
     "tests/offline/programs/shapes": "test",
     "tests/offline/programs/transforms": "dev",
     "tests/offline/programs/unrotated": "dev",
 }
 # Programs the offline check refuses on purpose (they raise, call an unknown invoke, register a URN twice or
-# outlast a test), and one whose NaN properties no state file can hold (JSON has no NaN).
+# outlast a test), one whose awsx components need a provider plugin the tier does not have, and one whose NaN
+# properties no state file can hold (JSON has no NaN).
 NOT_RUN: frozenset[str] = frozenset(
     {
+        "tests/offline/programs/awsx_component",
         "tests/offline/programs/duplicate_urn",
         "tests/offline/programs/nan_props",
         "tests/offline/programs/raises",

@@ -139,8 +139,9 @@ def test_identity_region_and_partition() -> None:
     }
 
 
-def test_unknown_invoke_has_no_answer() -> None:
-    assert aws_mock.answer_invoke("aws:ec2/getAmi:getAmi", {}, ENV) is None
+def test_invoke_without_an_answer_or_a_result_type_has_no_answer() -> None:
+    assert aws_mock.answer_invoke("aws:ec2/getNoSuchThing:getNoSuchThing", {}, ENV) is None
+    assert aws_mock.answer_invoke("aws:ec2/getNoSuchThing:getNoSuchThing", {}, ENV, {}) is None
 
 
 def test_invoke_with_unknown_arguments_answers_unknown() -> None:

@@ -236,6 +236,6 @@ def test_sarif_has_a_rule_per_policy_and_a_result_per_violation(default_update: 
 def test_text_reads_like_the_policies_section(default_update: Report) -> None:
     text = default_update.to_text()
     assert text.startswith("Policies:\n    ❌ offline-minimal@v1.2.3 (local: ")
-    assert "        - [mandatory]  minimal-kms-rotation  (aws:kms/key:Key: plain-key)\n" in text
+    assert "        - [mandatory]  minimal-kms-rotation  (aws:kms/key:Key: plain-key)  __main__.py:4\n" in text
     assert "          enableKeyRotation is not true.\n" in text
     assert re.search(r"Policy summary: 3 mandatory violations, 0 advisory violations on 4 resources", text)

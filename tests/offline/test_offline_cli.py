@@ -74,7 +74,8 @@ def test_sarif_and_exit_code_zero_without_mandatory_violations(tmp_path: Path) -
         ),
         (
             [str(PROGRAMS / "unknown_invoke"), "--policy-pack", MINIMAL],
-            "error: program tests/offline/programs/unknown_invoke/__main__.py calls invoke 'aws:ec2/getAmi:getAmi'",
+            "error: program tests/offline/programs/unknown_invoke/__main__.py calls invoke "
+            "'aws:ec2/getNoSuchThing:getNoSuchThing'",
         ),
     ],
     ids=["no-project", "program-raises", "pack-fails", "bad-flag", "configs-without-packs", "unknown-invoke"],

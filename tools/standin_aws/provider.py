@@ -26,7 +26,7 @@ from pulumi.runtime.proto import plugin_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import provider_pb2_grpc as pbg
 
-from lambda_guardrails.offline import aws_mock
+from lambda_guardrails.offline import aws_mock, sdk_types
 from lambda_guardrails.offline.capture_child import autoname_rule
 from lambda_guardrails.offline.wire import Wire, plain_string
 
@@ -137,7 +137,8 @@ class StandInAws(pbg.ResourceProviderServicer):
     def _state(self, urn: str, properties: struct_pb2.Struct, preview: bool) -> tuple[str, struct_pb2.Struct]:
         type_, name = _type_and_name(urn)
         inputs = _dict(properties)
-        resource_id, outputs = aws_mock.resource_state(type_, name, inputs, self._env(inputs), urn, preview)
+        shape = sdk_types.resource_outputs(type_)
+        resource_id, outputs = aws_mock.resource_state(type_, name, inputs, self._env(inputs), urn, preview, shape)
         return resource_id, _struct(outputs)
 
     def Create(self, request: pb.CreateRequest, context: Any) -> pb.CreateResponse:
@@ -155,7 +156,7 @@ class StandInAws(pbg.ResourceProviderServicer):
 
     def Invoke(self, request: pb.InvokeRequest, context: grpc.ServicerContext) -> pb.InvokeResponse:
         args = _dict(request.args)
-        result = aws_mock.answer_invoke(request.tok, args, self._env(args))
+        result = aws_mock.answer_invoke(request.tok, args, self._env(args), sdk_types.invoke_result(request.tok))
         if result is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the stand-in aws provider has no answer for {request.tok}")
         return pb.InvokeResponse(**{"return": _struct(result)})

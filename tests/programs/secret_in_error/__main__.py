@@ -2,4 +2,5 @@
 
 import pulumi_aws as aws
 
-aws.iam.RolePolicy("policy", role="r", policy={"Statement": [{"Resource": "ZQX-error-secret-ZQX"}]})
+# A dict where the SDK's output is a number: the provider (and the check) echo it, and the SDK's type check raises.
+aws.sqs.Queue("queue", delay_seconds={"Resource": "ZQX-error-secret-ZQX"})

@@ -1,4 +1,6 @@
+import pulumi
 import pulumi_aws as aws
 
-ami = aws.ec2.get_ami(most_recent=True, owners=["amazon"])
-aws.kms.Key("after-the-invoke", description=ami.id)
+# A data source the installed pulumi_aws does not declare (from a newer provider, say): nothing to answer it from.
+result = pulumi.runtime.invoke("aws:ec2/getNoSuchThing:getNoSuchThing", {"name": "x"})
+aws.kms.Key("after-the-invoke", description=result.value["id"])

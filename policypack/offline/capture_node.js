@@ -91,8 +91,8 @@ function resolveSdk() {
     var mocks = missing.length ? {} : require(path.join(dir, "runtime/mocks.js"));
     if (missing.length || typeof mocks.setMocks !== "function" || typeof settings.getMonitor !== "function" ||
         typeof settings.waitForRPCs !== "function") {
-        fail("setup", "", "@pulumi/pulumi " + version + " in " + dir + " is too old for the offline check, which runs " +
-            "programs under pulumi.runtime.setMocks; install @pulumi/pulumi 3.100 or later", "");
+        fail("setup", "", "@pulumi/pulumi " + version + " in " + dir + " is too old for the offline check: it lacks " +
+            "the mocks and run code the check runs the program with; install a current @pulumi/pulumi 3", "");
         return null;
     }
     return { dir: dir, settings: settings, mocks: mocks };

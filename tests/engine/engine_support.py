@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policypack.offline.capture import Capture, CapturedResource, CaptureProcess
+from policypack.offline.capture import Capture, CapturedResource, capture_process
 from policypack.offline.project import load_program, load_stack_config
 from policypack.offline.wire import SECRET_SIG, SIG
 
@@ -62,7 +62,7 @@ def lay_out_pack(directory: Path) -> Path:
 
 def capture(program_dir: Path, stack: str, preview: bool) -> Capture:
     program = load_program(program_dir)
-    process = CaptureProcess(program, load_stack_config(program, stack), preview=preview)
+    process = capture_process(program, load_stack_config(program, stack), preview=preview)
     process.start()
     try:
         return process.result()[0]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,16 @@ def test_cli_reports_a_node_program_like_a_python_one() -> None:
     assert node.returncode == python.returncode == 1
     assert node.stdout.replace("nodejs", "python").replace("index.js", "__main__.py") == python.stdout
     assert str(REPO) not in node.stdout
+
+
+def test_pre_commit_hook_checks_a_node_program() -> None:
+    hook = REPO / "scripts" / "pre-commit-check"
+    env = {**os.environ, "PYTHON": sys.executable}
+    failing = subprocess.run([str(hook), str(TWINS / "javascript" / "nodejs")], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert failing.returncode == 1, failing.stderr
+    assert "iam-policy-disallow-wildcard-actions" in failing.stdout
+    broken = subprocess.run([str(hook), str(TWINS / "bad" / "compile")], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert broken.returncode == 2
+    assert "does not compile: index.ts(3,27): error TS1109" in broken.stderr

@@ -51,6 +51,7 @@ class CapturedResource:
     external: bool = False
     default_provider: bool = False
     options: Options = Options()
+    source: tuple[str, int] = ("", 0)  # the file and line the program declared it at, as its SDK reports them
 
     @property
     def provider_urn(self) -> str:
@@ -85,6 +86,7 @@ def _resource(record: Mapping[str, Any]) -> CapturedResource:
         id=record["id"],
         external=bool(record.get("external")),
         default_provider=bool(record.get("defaultProvider")),
+        source=_source(record.get("source") or {}),
         options=Options(
             protect=bool(options.get("protect")),
             ignore_changes=tuple(options.get("ignoreChanges", ())),
@@ -95,6 +97,11 @@ def _resource(record: Mapping[str, Any]) -> CapturedResource:
             custom_timeouts=options.get("customTimeouts") or {},
         ),
     )
+
+
+def _source(source: Mapping[str, Any]) -> tuple[str, int]:
+    uri = str(source.get("uri") or "")
+    return (uri.removeprefix("file://"), int(source.get("line") or 0))
 
 
 class CaptureProcess:

@@ -230,6 +230,7 @@ class CapturingMonitor(mocks.MockMonitor):
             "external": False,
             "defaultProvider": False,
             "options": {},
+            "source": _source(request),
         }
 
     def _id(self, custom: bool, resource_id: str) -> str:
@@ -356,6 +357,13 @@ def _unknowns_as_sentinel(value: Any) -> Any:
     if isinstance(value, list):
         return [_unknowns_as_sentinel(v) for v in value]
     return value
+
+
+def _source(request: Any) -> dict[str, Any]:
+    """Where the program declared the resource, as its SDK reports it (Node.js: through source maps)."""
+    if not hasattr(request, "sourcePosition") or not request.HasField("sourcePosition"):
+        return {}
+    return {"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}
 
 
 def _options(request: Any) -> dict[str, Any]:

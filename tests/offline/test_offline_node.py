@@ -140,3 +140,15 @@ def test_pre_commit_hook_checks_a_node_program() -> None:
                             capture_output=True, text=True, timeout=120, check=False)
     assert broken.returncode == 2
     assert "does not compile: index.ts(3,27): error TS1109" in broken.stderr
+
+
+def test_declarations_are_traced_to_the_typescript_source() -> None:
+    seed = REPO / "examples" / "seed-model-response-ts"
+    captured = capture(seed, "dev")
+    lines = (seed / "lib" / "tap-stack.ts").read_text().splitlines()
+    declared = by_name(captured, "transaction-processor-dev").source
+    assert declared[0] == str(seed / "lib" / "tap-stack.ts")
+    assert "new aws.lambda.Function(" in lines[declared[1] - 1]
+    assert by_name(captured, "tap-stack").source == (str(seed / "bin" / "tap.ts"), 8)
+    python = by_name(capture(REPO / "examples" / "seed-model-response", "dev"), "transaction-processor-dev").source
+    assert python == (str(REPO / "examples" / "seed-model-response" / "tap_stack.py"), 120)

@@ -1,16 +1,5 @@
-"""The pack's entry point, run by `pulumi preview --policy-pack <this directory>`; it only builds the pack."""
+"""The pack's entry point, run by `pulumi preview --policy-pack <this directory>`."""
 
-import gc
+from policypack.pack import serve
 
-from pulumi_policy import PolicyPack
-
-from policypack import sdk_analyze
-from policypack.registry import PACK_DESCRIPTION, PACK_NAME, POLICIES
-
-# AnalyzeStack builds the whole stack in memory (on an SDK that sdk_analyze leaves alone, once per stack policy);
-# at the default thresholds the cyclic collector rescans that growing heap so often that the time grows faster
-# than the stack (see bench/README.md).
-gc.set_threshold(100_000, 50, 100)
-sdk_analyze.install()
-
-PolicyPack(name=PACK_NAME, policies=list(POLICIES), description=PACK_DESCRIPTION, provider="aws")
+serve()

@@ -288,8 +288,8 @@ def run_seed_checks(runs: int) -> dict[str, Any]:
 _CAPTURE_SCRIPT: Final = """
 import sys, time
 from pathlib import Path
-from policypack.offline.capture import capture_process
-from policypack.offline.project import load_program, load_stack_config
+from lambda_guardrails.offline.capture import capture_process
+from lambda_guardrails.offline.project import load_program, load_stack_config
 program = load_program(Path(sys.argv[1]))
 process = capture_process(program, load_stack_config(program, "dev"), True)
 begin = time.perf_counter()

@@ -2,9 +2,9 @@
 
 Starting a pack (command, cwd, PULUMI_* variables, the port line, drained output) and the engine's configuration
 sequence (Handshake, ConfigureStack, GetAnalyzerInfo, then Configure with every policy at its level and schema
-defaults) are the offline check's own `PackProcess` (policypack/offline/pack_process.py) and `PackSession`
-(policypack/offline/engine.py); this module adds only the timing, the requests built once per stack, and reading
-the pack's memory.
+defaults) are the offline check's own `PackProcess` (lambda_guardrails/offline/pack_process.py) and `PackSession`
+(lambda_guardrails/offline/engine.py), and the requests come from its builder (lambda_guardrails/offline/requests.py);
+this module adds only the timing, building the requests once per stack, and reading the pack's memory.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 
-from policypack.offline.engine import LEVEL_NAMES, PackSession, open_session
-from policypack.offline.pack_process import PackProcess, RunContext
-from policypack.offline.project import PackSpec, load_pack
+from lambda_guardrails.offline import requests
+from lambda_guardrails.offline.engine import LEVEL_NAMES, PackSession, open_session
+from lambda_guardrails.offline.pack_process import PackProcess, RunContext
+from lambda_guardrails.offline.project import PackSpec, load_pack
 
-from .stack import PROJECT, STACK, STACK_CONFIG, Resource, Stack
+from .stack import PROJECT, STACK, STACK_CONFIG, Stack
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 PROFILER: Final = BENCH_DIR / "profiled_pack.py"
@@ -98,45 +99,15 @@ def profiled(target: Pack, profile_dir: Path) -> Pack:
 # --- requests, built once per stack and sent to every pack ----------------------------------------------------
 
 
-def struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
-    result = struct_pb2.Struct()
-    result.update(dict(value))
-    return result
-
-
-def _options(resource: Resource) -> apb.AnalyzerResourceOptions:
-    return apb.AnalyzerResourceOptions(parent=resource.parent)
-
-
-def _provider(resource: Resource, by_urn: Mapping[str, Resource]) -> apb.AnalyzerProviderResource | None:
-    provider = by_urn.get(resource.provider_urn)
-    if provider is None:
-        return None
-    return apb.AnalyzerProviderResource(type=provider.type, properties=struct(provider.inputs), urn=provider.urn,
-                                        name=provider.name)
-
-
 def analyze_requests(stack: Stack) -> list[apb.AnalyzeRequest]:
     """One Analyze per resource with its inputs, as the engine sends them during preview."""
     by_urn = stack.by_urn()
-    return [
-        apb.AnalyzeRequest(type=r.type, properties=struct(r.inputs), urn=r.urn, name=r.name, options=_options(r),
-                           provider=_provider(r, by_urn))
-        for r in stack.resources
-    ]
+    return [requests.analyze_request(r, by_urn) for r in stack.resources]
 
 
 def analyze_stack_request(stack: Stack) -> apb.AnalyzeStackRequest:
     """Every resource's outputs with parent, dependencies and property dependencies."""
-    by_urn = stack.by_urn()
-    return apb.AnalyzeStackRequest(resources=[
-        apb.AnalyzerResource(
-            type=r.type, properties=struct(r.outputs), urn=r.urn, name=r.name, options=_options(r),
-            provider=_provider(r, by_urn), parent=r.parent, dependencies=list(r.dependencies),
-            propertyDependencies={k: apb.AnalyzerPropertyDependencies(urns=list(v))
-                                  for k, v in r.property_dependencies.items()})
-        for r in stack.resources
-    ])
+    return requests.analyze_stack_request(stack.resources)
 
 
 # --- measurements ---------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from lambda_guardrails.offline.requests import Options
+
 SIG: Final = "4dabf18193072939515e22adb298388d"
 ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
 UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -70,6 +72,7 @@ class Resource:
     property_dependencies: dict[str, tuple[str, ...]]
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    options: Options = field(default_factory=Options)
 
 
 @dataclass(frozen=True)

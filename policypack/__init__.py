@@ -1,1 +1,3 @@
-"""aws-lambda-guardrails: a Pulumi CrossGuard policy pack for AWS Lambda, and its offline check."""
+"""aws-lambda-guardrails: a Pulumi CrossGuard policy pack for AWS Lambda (the runtime pack)."""
+
+__version__ = "0.1.0"

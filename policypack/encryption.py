@@ -6,11 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pulumi_policy import ResourceValidationArgs
-
 from . import aws
 from .framework import Control, EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
-from .values import UNKNOWN, Unknown, describe, get, integer, is_true, plain
+from .values import UNKNOWN, Unknown, describe, get, integer, is_true
 
 AWS_MANAGED_ALIAS: Final = re.compile(r"(?:^|:)(alias/aws/[A-Za-z0-9/_-]*)")
 ROTATION_EXEMPT_USAGES: Final = ("SIGN_VERIFY", "GENERATE_VERIFY_MAC")
@@ -178,12 +176,11 @@ def check_key(r: ResourceContext) -> None:
     _check_days(r, "rotationPeriodInDays", 90, 2560)
 
 
-def enable_rotation(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
-    props = plain(args.props)
-    rotation = props.get("enableKeyRotation")
-    if rotation_exemption(props) is not None or rotation is UNKNOWN or is_true(rotation):
+def enable_rotation(r: ResourceContext) -> bool:
+    rotation = r.props.get("enableKeyRotation")
+    if rotation_exemption(r.props) is not None or rotation is UNKNOWN or is_true(rotation):
         return False
-    args.props["enableKeyRotation"] = True  # type: ignore[index]
+    r.set("enableKeyRotation", True)
     return True
 
 

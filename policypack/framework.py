@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -27,11 +27,10 @@ from pulumi_policy.policy import ReportViolation
 from pulumi_policy.proxy import UnknownValueError
 
 from .patterns import PatternError, compiled, search
-from .values import MAX_WIRE_DEPTH, UNKNOWN, plain
+from .values import MAX_WIRE_DEPTH, UNKNOWN, describe, get, plain
 
 GUIDE_PATH: Final = "docs/remediation.md"
 GUIDE_URL: Final = "https://github.com/aws-lambda-guardrails/aws-lambda-guardrails/blob/main/docs/remediation.md"
-STACK_TYPE: Final = "pulumi:pulumi:Stack"
 
 EXEMPTIONS_SCHEMA: Final[dict[str, Any]] = {
     "type": "array",
@@ -330,6 +329,7 @@ class ResourceContext:
         self.type = args.resource_type
         self.name = args.name
         self.urn = args.urn
+        self.wire_props = args.props
         self.props = plain_props(args.props)
         self.config = config
         self._provider = args.provider
@@ -351,9 +351,24 @@ class ResourceContext:
     def cannot_decide(self, reason: str) -> None:
         self.undecided.append(reason)
 
+    def expect(self, path: str, expected: str, known_values: Sequence[str], consequence: str) -> None:
+        """The common check of a string property against the one value it must have: unknown at preview it is
+        undecided; any other value (or none) is a violation naming what was found, then `consequence`."""
+        value = get(self.props, path)
+        if value is UNKNOWN:
+            self.cannot_decide(f"{path} is unknown at preview")
+        elif value != expected:
+            self.fail(f'{path} is {describe(value, known_values)}, not "{expected}": {consequence}')
+
+    def set(self, key: str, value: Any) -> None:
+        """A remediation's change: the property the engine gets back, and what the rule reads from then on."""
+        self.wire_props[key] = value  # type: ignore[index]  # the SDK's props are a plain dict when remediating
+        self.props[key] = value
+
 
 ResourceCheck = Callable[[ResourceContext], None]
-ResourceFix = Callable[[ResourceValidationArgs, Mapping[str, Any]], bool]
+# A remediation sees what a check sees and changes props through ResourceContext.set; True when it changed any.
+ResourceFix = Callable[[ResourceContext], bool]
 
 
 def merged_config(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -419,7 +434,7 @@ class GuardResourcePolicy(ResourceValidationPolicy):
             config = merged_config(self.meta, args.get_config())
             if judge_exemptions(parse_exemptions(config.get("exemptions")), args.name, args.urn).active:
                 return None
-            return args.props if self._fix(args, config) else None
+            return args.props if self._fix(ResourceContext(args, config)) else None
         except Exception:  # noqa: BLE001 - validation still reports what remediation could not fix
             return None
 
@@ -515,10 +530,6 @@ class StackIndex:
             else:
                 pending.extend(child.urn for child in self.children.get(urn, ()))
         return result
-
-    def stack_resource(self) -> Res | None:
-        roots = self.by_type.get(STACK_TYPE)
-        return roots[0] if roots else None
 
 
 class StackContext:

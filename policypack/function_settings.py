@@ -416,12 +416,8 @@ CODE_SIGNING = Meta(
 
 def check_code_signing(r: ResourceContext) -> None:
     if r.type == aws.CODE_SIGNING_CONFIG:
-        mode = get(r.props, "policies.untrustedArtifactOnDeployment")
-        if mode is UNKNOWN:
-            r.cannot_decide("policies.untrustedArtifactOnDeployment is unknown at preview")
-        elif mode != "Enforce":
-            r.fail(f"policies.untrustedArtifactOnDeployment is {describe(mode, ('Enforce', 'Warn'))}, not \"Enforce\": "
-                   "unsigned code still deploys. Set untrusted_artifact_on_deployment=\"Enforce\".")
+        r.expect("policies.untrustedArtifactOnDeployment", "Enforce", ("Enforce", "Warn"),
+                 'unsigned code still deploys. Set untrusted_artifact_on_deployment="Enforce".')
         return
     package = r.props.get("packageType")
     if package is UNKNOWN:

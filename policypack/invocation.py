@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from . import aws
 from .framework import Control, EnforcementLevel, Guide, Meta, ResourceContext, Severity, resource_policy
-from .values import UNKNOWN, describe, get, quote
+from .values import UNKNOWN, get, quote
 
 PERMISSIONS_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
 URLS_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"
@@ -120,12 +120,8 @@ URL_AUTH = Meta(
 
 
 def check_url_auth(r: ResourceContext) -> None:
-    auth = r.props.get("authorizationType")
-    if auth is UNKNOWN:
-        r.cannot_decide("authorizationType is unknown at preview")
-    elif auth != "AWS_IAM":
-        r.fail(f'authorizationType is {describe(auth, AUTH_TYPES)}, not "AWS_IAM": anyone with the URL can invoke '
-               "the function. Set authorization_type=\"AWS_IAM\", or exempt a URL that must be public.")
+    r.expect("authorizationType", "AWS_IAM", AUTH_TYPES, "anyone with the URL can invoke the function. Set "
+             'authorization_type="AWS_IAM", or exempt a URL that must be public.')
     origins, credentials = get(r.props, "cors.allowOrigins"), get(r.props, "cors.allowCredentials")
     if credentials is UNKNOWN or (credentials is True and (origins is UNKNOWN or (
             isinstance(origins, list) and UNKNOWN in origins and "*" not in origins))):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pulumi_policy import ResourceValidationArgs
-
 from . import aws
 from .framework import (
     Control,
@@ -20,7 +18,7 @@ from .framework import (
     resource_policy,
     stack_policy,
 )
-from .values import UNKNOWN, describe, get, integer, plain
+from .values import UNKNOWN, describe, get, integer
 
 ALLOWED_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                                  2557, 2922, 3288, 3653)
@@ -61,19 +59,15 @@ XRAY = Meta(
 
 
 def check_tracing(r: ResourceContext) -> None:
+    r.expect("tracingConfig.mode", "Active", TRACING_MODES,
+             'requests are not traced end to end. Set tracing_config={"mode": "Active"}.')
+
+
+def enable_tracing(r: ResourceContext) -> bool:
     mode = get(r.props, "tracingConfig.mode")
-    if mode is UNKNOWN:
-        r.cannot_decide("tracingConfig.mode is unknown at preview")
-    elif mode != "Active":
-        r.fail(f'tracingConfig.mode is {describe(mode, TRACING_MODES)}, not "Active": requests are not traced end '
-               'to end. Set tracing_config={"mode": "Active"}.')
-
-
-def enable_tracing(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
-    mode = get(plain(args.props), "tracingConfig.mode")
     if mode is UNKNOWN or mode == "Active":
         return False
-    args.props["tracingConfig"] = {"mode": "Active"}  # type: ignore[index]
+    r.set("tracingConfig", {"mode": "Active"})
     return True
 
 
@@ -157,12 +151,12 @@ def check_retention(r: ResourceContext) -> None:
                "retention_in_days to an allowed value within the range.")
 
 
-def set_default_retention(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
-    value = plain(args.props).get("retentionInDays")
-    default = integer(config.get("defaultRetentionDays"))
-    if not (value is None or integer(value) == 0) or not _allowed_in_range(default, config):
+def set_default_retention(r: ResourceContext) -> bool:
+    value = r.props.get("retentionInDays")
+    default = integer(r.config.get("defaultRetentionDays"))
+    if not (value is None or integer(value) == 0) or not _allowed_in_range(default, r.config):
         return False
-    args.props["retentionInDays"] = default  # type: ignore[index]
+    r.set("retentionInDays", default)
     return True
 
 

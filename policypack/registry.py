@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Final
 
 from . import (
-    concurrency,
+    __version__,
     encryption,
     env_secrets,
     event_sources,
@@ -17,28 +16,24 @@ from . import (
     invocation,
     naming,
     observability,
+    provisioned_concurrency,
+    published_alias,
+    reserved_concurrency,
     runtimes,
     tagging,
-    versions,
 )
 from .framework import GuardResourcePolicy, GuardStackPolicy
 
 PACK_NAME: Final = "aws-lambda-guardrails"
+PACK_VERSION: Final = __version__
+PACK_DESCRIPTION: Final = "Stops broken or unsafe AWS Lambda deployments at preview time."
+# The directory that holds the policypack package: a checkout's root, or site-packages once installed.
 PACK_ROOT: Final = Path(__file__).resolve().parent.parent
-POLICY_YAML: Final = PACK_ROOT / "PulumiPolicy.yaml"
-
-
-def _read_pack_yaml(key: str) -> str:
-    match = re.search(rf"^{key}:\s*(.+?)\s*$", POLICY_YAML.read_text(encoding="utf-8"), re.MULTILINE)
-    return match.group(1).strip("'\"") if match else ""
-
-
-PACK_VERSION: Final = _read_pack_yaml("version")
-PACK_DESCRIPTION: Final = _read_pack_yaml("description")
 
 POLICIES: Final[tuple[GuardResourcePolicy | GuardStackPolicy, ...]] = (
-    *versions.POLICIES,
-    *concurrency.POLICIES,
+    *provisioned_concurrency.POLICIES,
+    *reserved_concurrency.POLICIES,
+    *published_alias.POLICIES,
     *tagging.POLICIES,
     *iam.POLICIES,
     *encryption.POLICIES,

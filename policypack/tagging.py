@@ -6,8 +6,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
 from . import aws
 from .framework import (
     EnforcementLevel,
@@ -22,7 +20,7 @@ from .framework import (
     stack_policy,
 )
 from .patterns import search
-from .values import UNKNOWN, describe, plain, quote, string_map
+from .values import UNKNOWN, describe, quote, string_map
 
 TAGGING_DOC = "https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"
 
@@ -105,25 +103,23 @@ def check_tags(r: ResourceContext) -> None:
     r.fail(f"Missing or empty tags: {', '.join(missing)}. Add them to tags= or to the provider's default_tags.")
 
 
-def fill_tags(args: ResourceValidationArgs, config: Mapping[str, Any]) -> bool:
-    props = plain(args.props)
-    if not _is_taggable(args.resource_type, props):
+def fill_tags(r: ResourceContext) -> bool:
+    if not _is_taggable(r.type, r.props):
         return False
-    values = config.get("defaultTagValues")
-    current = string_map(props.get("tags"))
+    values = r.config.get("defaultTagValues")
+    current = string_map(r.props.get("tags"))
     if not isinstance(values, Mapping) or current is UNKNOWN:
         return False
-    provider = plain(args.provider.props) if args.provider is not None else {}
-    missing = _missing(config, current, aws.provider_default_tags(provider))
+    missing = _missing(r.config, current, aws.provider_default_tags(r.provider_props))
     fills = {key: values[key] for key in missing if isinstance(values.get(key), str) and values[key].strip()}
     if not fills:
         return False
-    if isinstance(current, dict) and isinstance(args.props.get("tags"), Mapping):
-        target = args.props["tags"]
+    wire_tags = r.wire_props.get("tags")
+    if isinstance(current, dict) and isinstance(wire_tags, Mapping):
         for key, value in fills.items():
-            target[key] = value  # the SDK's proxy keeps secret tag values secret
+            wire_tags[key] = value  # type: ignore[index]  # the SDK's proxy keeps secret tag values secret
     else:
-        args.props["tags"] = {**(current if isinstance(current, dict) else {}), **fills}  # type: ignore[index]
+        r.set("tags", {**(current if isinstance(current, dict) else {}), **fills})
     return True
 
 

@@ -153,10 +153,6 @@ def get(props: Any, path: str) -> Any:
     return current
 
 
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
-
-
 def contains_unknown(value: Any) -> bool:
     if value is UNKNOWN:
         return True

@@ -3,15 +3,18 @@
 Fixtures describe resources in a short JSON form; `encode` turns its markers into the wire format:
 `{"$unknown": true}` an unknown value at preview, `{"$secret": v}` a secret, `{"$json": v}` a JSON string of v,
 `{"$stringAsset": text}`, `{"$fileAsset": path}`, `{"$fileArchive": path}`, `{"$assetArchive": {name: asset}}`.
+A resource naming a `base` is merged onto that base first (`expand`; the format: tests/fixtures/README.md).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -19,17 +22,20 @@ from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from lambda_guardrails.offline import requests
+from lambda_guardrails.offline.requests import Options
+from lambda_guardrails.offline.wire import SECRET_SIG as SECRET_SIG  # re-exported for the tests
+from lambda_guardrails.offline.wire import SIG, UNKNOWN, make_secret
 from policypack import sdk_analyze
 from policypack.registry import PACK_DESCRIPTION, PACK_NAME, PACK_VERSION, POLICIES
 
 assert sdk_analyze.install(), "the SDK pinned in requirements-dev.txt must be one sdk_analyze was checked against"
 
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROJECT = "fixture"
+BASES = Path(__file__).parent / "fixtures" / "bases.json"
+DELETE = {"$delete": True}
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -43,7 +49,7 @@ def encode(value: Any) -> Any:
         if marker == "$unknown":
             return UNKNOWN
         if marker == "$secret":
-            return {SIG: SECRET_SIG, "value": encode(inner)}
+            return make_secret(encode(inner))
         if marker == "$json":
             return json.dumps(inner)
         if marker == "$stringAsset":
@@ -124,6 +130,22 @@ def pulumi_environment(stack: str, stack_config: Mapping[str, str], dry_run: boo
                 os.environ[key] = value
 
 
+@dataclass(frozen=True)
+class Resource:
+    """A fixture resource as the engine knows it, for the offline check's request builder."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider_urn: str
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
+    options: Options = field(default_factory=Options)
+
+
 class Stack:
     """A fixture's resources with URNs, parents and providers resolved as the engine would."""
 
@@ -135,6 +157,8 @@ class Stack:
         self.urns: dict[str, str] = {}
         for resource in self.resources:
             self.urns[resource["name"]] = self._urn(resource)
+        self.inputs = {r["name"]: encode(r.get("props") or {}) for r in self.resources}
+        self.providers = {r["provider"] for r in self.resources if r.get("provider")}
 
     def _type_chain(self, resource: Mapping[str, Any]) -> str:
         parent = resource.get("parent")
@@ -151,16 +175,23 @@ class Stack:
         parent = resource.get("parent") or f"{PROJECT}-{self.stack}"
         return self.urns.get(parent, parent)
 
-    def provider(self, resource: Mapping[str, Any], props: Mapping[str, Mapping[str, Any]]) -> Any:
-        name = resource.get("provider")
-        if not name:
-            return None
-        provider = self.by_name[name]
-        return apb.AnalyzerProviderResource(type=provider["type"], properties=to_struct(props[name]),
-                                            urn=self.urns[name], name=name)
+    def names_to_urns(self, names: list[str]) -> tuple[str, ...]:
+        return tuple(self.urns.get(name, name) for name in names)
 
-    def names_to_urns(self, names: list[str]) -> list[str]:
-        return [self.urns.get(name, name) for name in names]
+    def view(self, resource: Mapping[str, Any]) -> Resource:
+        """The resource with its current inputs (remediated ones once Remediate changed them)."""
+        name = resource["name"]
+        inputs = self.inputs[name]
+        return Resource(
+            urn=self.urns[name], type=resource["type"], name=name, parent=self.parent_urn(resource),
+            provider_urn=self.urns[resource["provider"]] if resource.get("provider") else "",
+            dependencies=self.names_to_urns(resource.get("dependencies", [])),
+            property_dependencies={prop: self.names_to_urns(names)
+                                   for prop, names in (resource.get("propertyDependencies") or {}).items()},
+            inputs=inputs, outputs={**inputs, **encode(resource.get("outputs") or {})})
+
+    def provider_views(self) -> dict[str, Resource]:
+        return {self.urns[name]: self.view(self.by_name[name]) for name in self.providers}
 
 
 def run_stack(
@@ -173,31 +204,19 @@ def run_stack(
     servicer: _PolicyAnalyzerServicer | None = None,
     per_resource: bool = True,
 ) -> Outcome:
-    """Remediate and Analyze each resource (unless per_resource is False), then AnalyzeStack, as the engine does."""
+    """Remediate and Analyze each resource (unless per_resource is False), then AnalyzeStack, as the engine does.
+
+    The requests come from the offline check's builder, so every fixture also tests how the check encodes them."""
     servicer = servicer or build_servicer()
     configure(servicer, policy_config)
     model = Stack(list(resources), stack)
-    inputs = {r["name"]: encode(r.get("props") or {}) for r in model.resources}
     outcome = Outcome()
     with pulumi_environment(stack, stack_config or {}, dry_run):
         for resource in model.resources if per_resource else ():
-            name = resource["name"]
-            _remediate(servicer, model, resource, inputs, outcome)
-            request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]),
-                                         urn=model.urns[name], name=name,
-                                         provider=model.provider(resource, inputs))
-            _collect(outcome, analyze(servicer, request), name, model)
-        stack_request = apb.AnalyzeStackRequest()
-        for resource in model.resources:
-            name = resource["name"]
-            outputs = {**inputs[name], **encode(resource.get("outputs") or {})}
-            entry = apb.AnalyzerResource(
-                type=resource["type"], properties=to_struct(outputs), urn=model.urns[name], name=name,
-                parent=model.parent_urn(resource), dependencies=model.names_to_urns(resource.get("dependencies", [])),
-                provider=model.provider(resource, inputs))
-            for prop, names in (resource.get("propertyDependencies") or {}).items():
-                entry.propertyDependencies[prop].urns.extend(model.names_to_urns(names))
-            stack_request.resources.append(entry)
+            _remediate(servicer, model, resource, outcome)
+            request = requests.analyze_request(model.view(resource), model.provider_views())
+            _collect(outcome, analyze(servicer, request), resource["name"], model)
+        stack_request = requests.analyze_stack_request(model.view(r) for r in model.resources)
         _collect(outcome, analyze_stack(servicer, stack_request), f"{PROJECT}-{stack}", model)
     return outcome
 
@@ -221,15 +240,13 @@ def _same_as_stock(ours: apb.AnalyzeResponse, stock: apb.AnalyzeResponse) -> apb
 
 
 def _remediate(servicer: _PolicyAnalyzerServicer, model: Stack, resource: Mapping[str, Any],
-               inputs: dict[str, Any], outcome: Outcome) -> None:
+               outcome: Outcome) -> None:
     name = resource["name"]
-    request = apb.AnalyzeRequest(type=resource["type"], properties=to_struct(inputs[name]), urn=model.urns[name],
-                                 name=name, provider=model.provider(resource, inputs))
-    response = servicer.Remediate(request, None)
+    response = servicer.Remediate(requests.analyze_request(model.view(resource), model.provider_views()), None)
     for remediation in response.remediations:
         if remediation.properties.fields:
-            inputs[name] = json_format.MessageToDict(remediation.properties)
-            outcome.remediated[name] = inputs[name]
+            model.inputs[name] = json_format.MessageToDict(remediation.properties)
+            outcome.remediated[name] = model.inputs[name]
     for item in response.not_applicable:
         outcome.not_applicable.append((item.policy_name, name, item.reason))
 
@@ -244,8 +261,48 @@ def _collect(outcome: Outcome, response: Any, default_resource: str, model: Stac
         outcome.not_applicable.append((item.policy_name, default_resource, item.reason))
 
 
+def merge(base: Any, overlay: Any) -> Any:
+    """`overlay` over `base`: objects merge key by key, `{"$delete": true}` removes a key of the base, anything else
+    replaces what the base has (lists, scalars and markers such as `{"$unknown": true}` whole)."""
+    if not (is_object(base) and is_object(overlay)):
+        return overlay
+    merged = dict(base)
+    for key, value in overlay.items():
+        if value == DELETE:
+            if key not in merged:
+                raise ValueError(f"$delete of {key!r}, which the base does not have")
+            del merged[key]
+        else:
+            merged[key] = merge(base.get(key, {}), value)
+    return merged
+
+
+def is_object(value: Any) -> bool:
+    return isinstance(value, dict) and not (len(value) == 1 and next(iter(value)).startswith("$"))
+
+
+@functools.cache
+def bases() -> dict[str, Any]:
+    return dict(json.loads(BASES.read_text(encoding="utf-8")))
+
+
+def expand(case: Mapping[str, Any]) -> dict[str, Any]:
+    """The case with each resource that names a `base` merged onto that base; a resource without one is taken whole."""
+    return {**case, "resources": [_from_base(resource) for resource in case["resources"]]}
+
+
+def _from_base(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "base" not in resource:
+        return resource
+    name = resource["base"]
+    if name not in bases():
+        raise ValueError(f"{BASES}: no base {name!r}")
+    return dict(merge(bases()[name], {k: v for k, v in resource.items() if k != "base"}))
+
+
 def run_case(case: Mapping[str, Any]) -> Outcome:
-    """Runs one fixture file's content."""
+    """Runs one fixture file's content (README.md in tests/fixtures describes the format)."""
+    case = expand(case)
     return run_stack(
         case["resources"],
         stack=case.get("stack", "dev"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policypack import guide
+from lambda_guardrails import guide
+from lambda_guardrails.testing import check_program
 from policypack.registry import PACK_ROOT, POLICIES
-from policypack.testing import check_program
 
 MAPPED = {
     "lambda-permission-disallow-public-invocation": "Lambda.1",

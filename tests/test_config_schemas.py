@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from harness import run_stack
 
+from lambda_guardrails.offline import config as pconfig
+from lambda_guardrails.offline.errors import CheckError
 from policypack import aws
-from policypack.offline import config as pconfig
-from policypack.offline.errors import CheckError
 from policypack.registry import PACK_NAME, POLICIES
 
 SCHEMAS = [pconfig.PolicySchema(p.name, p.meta.level.value, p.meta.schema_properties()) for p in POLICIES]

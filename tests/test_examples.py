@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from lambda_guardrails.offline.capture import CaptureProcess
+from lambda_guardrails.offline.project import load_program, load_stack_config
+from lambda_guardrails.testing import CheckError, Report, check_program
 from policypack import aws
-from policypack.offline.capture import CaptureProcess
-from policypack.offline.project import load_program, load_stack_config
 from policypack.registry import PACK_ROOT, POLICIES
-from policypack.testing import CheckError, Report, check_program
 
 SEED = PACK_ROOT / "examples" / "seed-model-response"
 TS_SEED = PACK_ROOT / "examples" / "seed-model-response-ts"

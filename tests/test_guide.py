@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness import run_case
 
-from policypack import guide
+from lambda_guardrails import guide
 from policypack.registry import PACK_ROOT, POLICIES
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from policypack.offline.report import PackInfo, Report, Violation
+from lambda_guardrails.offline.report import PackInfo, Report, Violation
 from policypack.registry import PACK_ROOT
 
 PROGRAMS = Path(__file__).parent / "programs"

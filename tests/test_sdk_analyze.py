@@ -63,7 +63,7 @@ def test_install_leaves_the_sdk_alone_on_a_version_it_was_not_checked_against(mo
 
 
 def test_the_pack_installs_it_before_it_builds_the_pack() -> None:
-    source = (Path(__file__).resolve().parent.parent / "__main__.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parent.parent / "policypack" / "pack.py").read_text(encoding="utf-8")
     assert source.index("sdk_analyze.install()") < source.index("PolicyPack(")
 
 

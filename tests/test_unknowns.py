@@ -5,10 +5,12 @@ unknown counts as set). The guide documents every row."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import run_stack
+from harness import expand, run_stack
 
 from policypack import aws
 from policypack.framework import EnforcementLevel
@@ -17,6 +19,7 @@ from policypack.registry import POLICIES
 U = {"$unknown": True}
 TAGS = {"Environment": "development", "Team": "payments", "CostCenter": "fintech"}
 BY_NAME = {policy.name: policy for policy in POLICIES}
+FIXTURES = Path(__file__).parent / "fixtures"
 WILD = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", ' \
        '"Resource": "arn:aws:dynamodb:*:*:table/*"}]}'
 
@@ -130,6 +133,21 @@ ROWS: list[tuple[str, list[dict[str, Any]], str, str, str, str]] = [
         '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}'))],
      "role", "assumeRolePolicy", "advisory", "assumeRolePolicy"),
 ]
+
+
+def fixture_rows() -> list[tuple[str, list[dict[str, Any]], str, str, str, str]]:
+    """Rows kept beside a policy's fixtures: `tests/fixtures/<policy>/unknown/*.json` names a bad fixture, the
+    resource and property made unknown, the outcome and the word the outcome names (see tests/fixtures/README.md)."""
+    rows = []
+    for path in sorted(FIXTURES.glob("*/unknown/*.json")):
+        row = json.loads(path.read_text(encoding="utf-8"))
+        fixture = json.loads((path.parent.parent / row["fixture"]).read_text(encoding="utf-8"))
+        rows.append((path.parent.parent.name, expand(fixture)["resources"], row["resource"], row["property"],
+                     row["expect"], row.get("names", "")))
+    return rows
+
+
+ROWS += fixture_rows()
 STACK_CONFIG = {"fixture:environmentSuffix": "dev"}
 
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policypack.offline.capture import Capture, CapturedResource, capture_process
-from policypack.offline.project import load_program, load_stack_config
-from policypack.offline.wire import SECRET_SIG, SIG
+from lambda_guardrails.layout import publish
+from lambda_guardrails.offline.capture import Capture, CapturedResource, capture_process
+from lambda_guardrails.offline.project import load_program, load_stack_config
+from lambda_guardrails.offline.wire import SECRET_SIG, SIG
 
 REPO = Path(__file__).resolve().parents[2]
 PULUMI = REPO / "scripts" / "pulumi"
 LAUNCHER = REPO / ".tools" / "bin" / "pulumi-policy-pack"
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt")
 CLI_TIMEOUT = 600
 
 
@@ -43,14 +42,12 @@ def pulumi(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subpr
 
 
 def lay_out_pack(directory: Path) -> Path:
-    """The pack as `pulumi policy publish` would upload it, set up as the README says (a `.venv` with only its
-    requirements.txt), and the launcher the engine runs it through. Returns the path for `--policy-pack`."""
+    """The pack as `pulumi policy publish` would upload it (`lambda-guardrails publish-dir`), set up as the README
+    says (a `.venv` with only its requirements.txt), and the launcher the engine runs it through. Returns the path
+    for `--policy-pack`."""
     version = pulumi("version", cwd=REPO)  # builds the CLI and the launcher the first time
     assert version.stdout.strip() == "v3.274.1", version.stderr
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in PACK_FILES:
-        shutil.copy2(REPO / name, directory / name)
-    shutil.copytree(REPO / "policypack", directory / "policypack", ignore=shutil.ignore_patterns("__pycache__"))
+    publish(directory)
     subprocess.run(["python3", "-m", "venv", ".venv"], cwd=directory, check=True)
     subprocess.run(
         [".venv/bin/pip", "install", "-q", "-r", "requirements.txt"], cwd=directory, check=True, timeout=CLI_TIMEOUT

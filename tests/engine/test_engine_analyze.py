@@ -27,10 +27,10 @@ from engine_support import (
     pulumi,
 )
 
-from policypack.offline.config import LEVEL_KEY
-from policypack.offline.errors import CheckError
-from policypack.offline.project import load_program, load_stack_config
-from policypack.testing import check_program
+from lambda_guardrails.offline.config import LEVEL_KEY
+from lambda_guardrails.offline.errors import CheckError
+from lambda_guardrails.offline.project import load_program, load_stack_config
+from lambda_guardrails.testing import check_program
 
 pytestmark = pytest.mark.engine
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from engine_support import REPO, Verdict, engine_events, engine_verdicts, lay_out_pack, pulumi
 
-from policypack.offline.project import SECRET_PLACEHOLDER
-from policypack.testing import check_program
+from lambda_guardrails.offline.project import SECRET_PLACEHOLDER
+from lambda_guardrails.testing import check_program
 
 pytestmark = pytest.mark.engine
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from policypack.offline.capture import Capture, CapturedResource, capture_process
-from policypack.offline.project import load_program, load_stack_config
+from lambda_guardrails.offline.capture import Capture, CapturedResource, capture_process
+from lambda_guardrails.offline.project import load_program, load_stack_config
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

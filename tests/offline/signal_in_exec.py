@@ -6,9 +6,9 @@ then remembers an escaping KeyboardInterrupt and exits by SIGINT whatever the ex
 
 import sys
 
-from policypack.__main__ import main
-from policypack.offline import cli
-from policypack.offline.check import CheckOptions, CheckRun
+from lambda_guardrails.cli import main
+from lambda_guardrails.offline import cli
+from lambda_guardrails.offline.check import CheckOptions, CheckRun
 
 
 def _run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:

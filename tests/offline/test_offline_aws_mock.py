@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from policypack.offline import aws_mock
-from policypack.offline.wire import SECRET_SIG, SIG, UNKNOWN, downgrade_references
+from lambda_guardrails.offline import aws_mock
+from lambda_guardrails.offline.wire import SECRET_SIG, SIG, UNKNOWN, downgrade_references
 
 ENV = aws_mock.Env(region="eu-west-1")
 

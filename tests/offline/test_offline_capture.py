@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from offline_support import SECRET_SIG, SIG, UNKNOWN, by_name, capture
 
-from policypack.offline.capture import Capture
-from policypack.offline.errors import CheckError
-from policypack.offline.project import SECRET_PLACEHOLDER
+from lambda_guardrails.offline.capture import Capture
+from lambda_guardrails.offline.errors import CheckError
+from lambda_guardrails.offline.project import SECRET_PLACEHOLDER
 
 PREFIX = "urn:pulumi:test::offline-shapes::"
 DEFAULT_PROVIDER = f"{PREFIX}pulumi:providers:aws::default_7_51_1"

@@ -11,12 +11,12 @@ import jsonschema
 import pytest
 from offline_support import HERE, MINIMAL_PACK, PROGRAMS, TAGS_PACK, process_gone
 
-from policypack.offline.check import CheckOptions, run_check
-from policypack.offline.errors import CheckError
-from policypack.offline.report import Report
-from policypack.testing import check_program
+from lambda_guardrails.offline.check import CheckOptions, run_check
+from lambda_guardrails.offline.errors import CheckError
+from lambda_guardrails.offline.report import Report
+from lambda_guardrails.testing import check_program
 
-REPORT_SCHEMA = json.loads((HERE / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((HERE.parent.parent / "docs" / "report.schema.json").read_text())
 UNROTATED = PROGRAMS / "unrotated"
 BASIC = PROGRAMS / "basic"
 KEY_URN = "urn:pulumi:dev::offline-unrotated::aws:kms/key:Key::plain-key"

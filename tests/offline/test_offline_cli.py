@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from offline_support import BROKEN_PACK, MINIMAL_PACK, PACKS, PROGRAMS, REPO, process_gone, run_cli
 
-from policypack.offline import cli
-from policypack.offline.check import CheckOptions, CheckRun
-from policypack.offline.errors import CheckError
+from lambda_guardrails.offline import cli
+from lambda_guardrails.offline.check import CheckOptions, CheckRun
+from lambda_guardrails.offline.errors import CheckError
 
 UNROTATED = str(PROGRAMS / "unrotated")
 MINIMAL = str(MINIMAL_PACK)

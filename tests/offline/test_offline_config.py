@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from policypack.offline import config
-from policypack.offline.errors import CheckError
+from lambda_guardrails.offline import config
+from lambda_guardrails.offline.errors import CheckError
 
 POLICIES = [
     config.PolicySchema(
@@ -183,7 +183,7 @@ def test_the_file_format_round_trips_through_json(tmp_path: Path) -> None:
 def test_initial_config_without_a_level_reads_as_advisory_as_in_the_engine() -> None:
     from pulumi.runtime.proto import analyzer_pb2 as apb
 
-    from policypack.offline.engine import _initial_layer
+    from lambda_guardrails.offline.engine import _initial_layer
 
     info = apb.AnalyzerInfo(name="pack")
     info.initialConfig["memory"].properties.update({"maxMemoryMb": 1024})

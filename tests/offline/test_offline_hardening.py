@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from offline_support import REPO, process_gone, run_cli
 
-from policypack.offline.errors import CheckError
-from policypack.testing import check_program
+from lambda_guardrails.offline.errors import CheckError
+from lambda_guardrails.testing import check_program
 
 REFERENCE = str(REPO / "reference_stack")
 

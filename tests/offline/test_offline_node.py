@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from node_support import TWINS
 from offline_support import REPO, by_name, capture, run_cli
 
-from policypack.offline.project import SECRET_PLACEHOLDER
-from policypack.testing import CheckError, Report, check_program
+from lambda_guardrails.offline.project import SECRET_PLACEHOLDER
+from lambda_guardrails.testing import CheckError, Report, check_program
 
 pytestmark = pytest.mark.usefixtures("node_programs")
 
@@ -130,13 +132,17 @@ def test_cli_reports_a_node_program_like_a_python_one() -> None:
 
 
 def test_pre_commit_hook_checks_a_node_program() -> None:
-    hook = REPO / "scripts" / "pre-commit-check"
-    env = {**os.environ, "PYTHON": sys.executable}
-    failing = subprocess.run([str(hook), str(TWINS / "javascript" / "nodejs")], cwd=REPO, env=env,
+    hook = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    assert re.search(hook["files"], "lib/tap-stack.ts") and re.search(hook["files"], "index.js")
+    # The hook's entry, `lambda-guardrails check`, through the console script's function.
+    entry = [sys.executable, "-c", "import sys; from lambda_guardrails.cli import run; sys.argv[0] = "
+             "'lambda-guardrails'; run()", *hook["entry"].split()[1:]]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    failing = subprocess.run([*entry, str(TWINS / "javascript" / "nodejs")], cwd=REPO, env=env,
                              capture_output=True, text=True, timeout=120, check=False)
     assert failing.returncode == 1, failing.stderr
     assert "iam-policy-disallow-wildcard-actions" in failing.stdout
-    broken = subprocess.run([str(hook), str(TWINS / "bad" / "compile")], cwd=REPO, env=env,
+    broken = subprocess.run([*entry, str(TWINS / "bad" / "compile")], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert broken.returncode == 2
     assert "does not compile: index.ts(3,27): error TS1109" in broken.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from offline_support import MINIMAL_PACK, PROGRAMS, TAGS_PACK
 
-from policypack.offline.errors import CheckError
-from policypack.offline.project import (
+from lambda_guardrails.offline.errors import CheckError
+from lambda_guardrails.offline.project import (
     SECRET_PLACEHOLDER,
     default_stack,
     load_pack,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from offline_support import REPO
 
-from policypack.offline.report import Report, Violation
-from policypack.testing import check_program
+from lambda_guardrails.offline.report import Report, Violation
+from lambda_guardrails.testing import check_program
 
 REFERENCE = REPO / "reference_stack"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policypack.offline.report import PackInfo, PolicyMeta, Report, Violation
+from lambda_guardrails.offline.report import PackInfo, PolicyMeta, Report, Violation
 from policypack.registry import POLICIES
 
 

@@ -1,6 +1,7 @@
 """A stand-in for the `aws` resource provider plugin, for the engine tier: it answers the Pulumi engine as pulumi-aws
-would for what the pack judges, from the offline check's own AWS emulation (`policypack.offline.aws_mock`), so that
-a difference between the engine tier and the offline check points at the engine, not at the provider.
+would for what the pack judges, from the offline check's own AWS emulation
+(`lambda_guardrails.offline.aws_mock`), so that a difference between the engine tier and the offline check points
+at the engine, not at the provider.
 
 Test infrastructure, not part of the published pack. The engine runs it through the `pulumi-resource-aws` shim
 beside this file with its address as the first argument, and reads the port from the first line of stdout.
@@ -25,9 +26,9 @@ from pulumi.runtime.proto import plugin_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import provider_pb2_grpc as pbg
 
-from policypack.offline import aws_mock
-from policypack.offline.capture_child import autoname_rule
-from policypack.offline.wire import Wire, plain_string
+from lambda_guardrails.offline import aws_mock
+from lambda_guardrails.offline.capture_child import autoname_rule
+from lambda_guardrails.offline.wire import Wire, plain_string
 
 
 def _dict(struct: struct_pb2.Struct) -> dict[str, Wire]:

@@ -1,4 +1,4 @@
-"""Published versions and aliases: provisioned concurrency only on something AWS accepts."""
+"""Provisioned concurrency: only on a published version or an alias AWS accepts, and within the reservation."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from .framework import (
     resource_policy,
     stack_policy,
 )
-from .values import UNKNOWN, describe
+from .reserved_concurrency import ACCOUNT_CONFIG, AWS_PROVISIONED_ERROR, reservable_pool
+from .values import UNKNOWN, describe, integer, number
 
 VERSION_NUMBER: Final = re.compile(r"^[0-9]+$")
 ALIAS_NAME: Final = re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$")
@@ -31,7 +32,7 @@ PUBLISH_FIX: Final = (
 
 # --- lambda-provisioned-concurrency-disallow-unpublished ---------------------------------------------------
 
-UNPUBLISHED = Meta(
+DISALLOW_UNPUBLISHED = Meta(
     name="lambda-provisioned-concurrency-disallow-unpublished",
     description="Provisioned concurrency targets a published version or an alias, never $LATEST.",
     level=EnforcementLevel.MANDATORY,
@@ -62,7 +63,7 @@ UNPUBLISHED = Meta(
 )
 
 
-def check_qualifier(r: ResourceContext) -> None:
+def check_disallow_unpublished(r: ResourceContext) -> None:
     qualifier = r.props.get("qualifier")
     if qualifier is UNKNOWN:
         r.cannot_decide(
@@ -85,7 +86,7 @@ def check_qualifier(r: ResourceContext) -> None:
 
 # --- lambda-provisioned-concurrency-require-published-version -----------------------------------------------
 
-PUBLISHED_VERSION = Meta(
+REQUIRE_PUBLISHED_VERSION = Meta(
     name="lambda-provisioned-concurrency-require-published-version",
     description="The qualifier of provisioned concurrency resolves to a published version, through aliases "
     "and dependencies.",
@@ -217,7 +218,7 @@ class QualifierResolver:
                                  f'answers "{AWS_UNPUBLISHED_ERROR}" {PUBLISH_FIX}'])
 
 
-def check_published_versions(s: StackContext) -> None:
+def check_require_published_version(s: StackContext) -> None:
     allow_latest_published = s.config.get("allowLatestPublished") is True
     resolver = QualifierResolver(s)
     explained: set[int] = set()
@@ -242,54 +243,77 @@ def check_published_versions(s: StackContext) -> None:
                 s.cannot_decide(f"{config.name}: {'; '.join(dict.fromkeys(verdict.undecided))}")
 
 
-# --- lambda-function-require-published-alias ---------------------------------------------------------------
+# --- lambda-provisioned-concurrency-restrict-to-reserved ----------------------------------------------------
 
-PUBLISHED_ALIAS = Meta(
-    name="lambda-function-require-published-alias",
-    description="Each Lambda function is published and has at least one alias.",
-    level=EnforcementLevel.ADVISORY,
+RESTRICT_TO_RESERVED = Meta(
+    name="lambda-provisioned-concurrency-restrict-to-reserved",
+    description="The provisioned concurrency of all of a function's versions and aliases fits within its "
+    "reserved concurrency.",
+    level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    tags=("lambda", "deployability", "operations"),
-    types=(aws.FUNCTION, aws.ALIAS),
+    tags=("lambda", "concurrency", "deployability"),
+    types=(aws.FUNCTION, aws.PROVISIONED_CONCURRENCY),
+    config=ACCOUNT_CONFIG,
     remediation_steps=(
-        "Set `publish=True` on the Function and add an `aws.lambda_.Alias` whose `function_name` is `fn.name` "
-        "and whose `function_version` is `fn.version`; export the version and the alias ARN."
+        "Keep the sum of `provisioned_concurrent_executions` over all of a function's "
+        "ProvisionedConcurrencyConfigs at or below its `reserved_concurrent_executions` (or below the account's "
+        "reservable pool when it has no reservation)."
     ),
     guide=Guide(
-        why="Without a published version and an alias, every deploy overwrites `$LATEST` in place: nothing to "
-        "roll back to, no gradual traffic shifting, and no stable ARN for callers, provisioned concurrency or "
-        "metrics to pin to.",
-        links=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html",),
-        failing='fn = aws.lambda_.Function("fn", **function_args)  # no publish, no alias',
-        compliant='fn = aws.lambda_.Function("fn", publish=True, **function_args)\n'
-        'live = aws.lambda_.Alias("live", name="live", function_name=fn.name, function_version=fn.version)\n'
-        'pulumi.export("version", fn.version)\npulumi.export("alias_arn", live.arn)',
+        why="Provisioned instances count against the function's reservation; AWS rejects a configuration that "
+        "asks for more warm instances than the function may ever run.",
+        aws_error=AWS_PROVISIONED_ERROR,
+        links=("https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html",),
+        failing='fn = aws.lambda_.Function("fn", publish=True, reserved_concurrent_executions=5, **function_args)\n'
+        'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
+        "    provisioned_concurrent_executions=10)",
+        compliant='fn = aws.lambda_.Function("fn", publish=True, reserved_concurrent_executions=10, **function_args)\n'
+        'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
+        "    provisioned_concurrent_executions=5)",
         unknowns=(
-            ("publish", "not applicable, naming the function; the alias is still required."),
-            ("functionName", "of an Alias: matched through its property dependencies, else by literal name or ARN."),
+            ("provisionedConcurrentExecutions", "the function it belongs to is not judged, and the configuration is "
+             "named in a not-applicable reason."),
+            ("reservedConcurrentExecutions", "not applicable, naming the function."),
+            ("functionName", "matched through its property dependencies, else by literal name or ARN."),
         ),
     ),
 )
 
 
-def check_published_alias(s: StackContext) -> None:
-    aliased = {fn.urn for alias in s.index.of_type(aws.ALIAS) for fn in aws.functions_referenced(s.index, alias)}
+def check_restrict_to_reserved(s: StackContext) -> None:
+    provisioned: dict[str, float] = defaultdict(float)
+    undecided: set[str] = set()
+    for config in s.index.of_type(aws.PROVISIONED_CONCURRENCY):
+        amount = config.props.get("provisionedConcurrentExecutions")
+        for function in aws.functions_referenced(s.index, config):
+            if amount is UNKNOWN:
+                undecided.add(function.urn)
+                s.cannot_decide(f"{config.name}: provisionedConcurrentExecutions is unknown at preview")
+            else:
+                provisioned[function.urn] += max(number(amount) or 0.0, 0.0)
+    pool = reservable_pool(s.config)
     for function in s.index.of_type(aws.FUNCTION):
-        published = aws.is_published(function)
-        problems = []
-        if published is False:
-            problems.append(f"is not published (publish is {describe(function.props.get('publish'))})")
-        if function.urn not in aliased:
-            problems.append("has no Alias in this stack")
-        if published is None:
-            s.cannot_decide(f"{function.name}: publish is unknown at preview")
-        if problems:
-            s.fail(f"Function {function.name} {' and '.join(problems)}. Set publish=True and add an "
-                   "aws.lambda_.Alias with function_version=fn.version.", function.urn)
+        total = provisioned.get(function.urn, 0.0)
+        if total <= 0 or function.urn in undecided:
+            continue
+        reserved_value = function.props.get("reservedConcurrentExecutions")
+        if reserved_value is UNKNOWN:
+            s.cannot_decide(f"{function.name}: reservedConcurrentExecutions is unknown at preview")
+            continue
+        reserved = integer(reserved_value)
+        if reserved is not None and reserved >= 0:
+            if total > reserved:
+                s.fail(f"Function {function.name} has {describe(total)} provisioned concurrent executions across "
+                       f"its ProvisionedConcurrencyConfigs but reserves only {reserved}: AWS answers "
+                       f'"{AWS_PROVISIONED_ERROR}". Lower the provisioned amount or raise the reservation.',
+                       function.urn)
+        elif total > pool:
+            s.fail(f"Function {function.name} has {describe(total)} provisioned concurrent executions, more than "
+                   f"the account's reservable pool of {pool}. Lower the provisioned amount.", function.urn)
 
 
 POLICIES = (
-    resource_policy(UNPUBLISHED, check_qualifier),
-    stack_policy(PUBLISHED_VERSION, check_published_versions),
-    stack_policy(PUBLISHED_ALIAS, check_published_alias),
+    resource_policy(DISALLOW_UNPUBLISHED, check_disallow_unpublished),
+    stack_policy(REQUIRE_PUBLISHED_VERSION, check_require_published_version),
+    stack_policy(RESTRICT_TO_RESERVED, check_restrict_to_reserved),
 )

@@ -24,7 +24,6 @@ POLICY_VERSION: Final = "2012-10-17"
 class Autoname:
     """How pulumi-aws proposes a physical name when the program gives none."""
 
-    maxlen: int = 255
     prop: str = "name"
     prefix: str = ""
     lowercase: bool = False
@@ -32,26 +31,26 @@ class Autoname:
 
 
 AUTONAMES: Final[Mapping[str, Autoname]] = {
-    "aws:lambda/function:Function": Autoname(64),
-    "aws:lambda/alias:Alias": Autoname(128),
-    "aws:iam/role:Role": Autoname(64),
-    "aws:iam/policy:Policy": Autoname(128),
-    "aws:iam/rolePolicy:RolePolicy": Autoname(128),
-    "aws:iam/userPolicy:UserPolicy": Autoname(128),
-    "aws:iam/groupPolicy:GroupPolicy": Autoname(128),
-    "aws:iam/user:User": Autoname(64),
-    "aws:iam/group:Group": Autoname(128),
-    "aws:iam/instanceProfile:InstanceProfile": Autoname(128),
-    "aws:dynamodb/table:Table": Autoname(255),
-    "aws:sqs/queue:Queue": Autoname(80, fifo=True),
-    "aws:sns/topic:Topic": Autoname(256, fifo=True),
-    "aws:cloudwatch/logGroup:LogGroup": Autoname(512),
-    "aws:cloudwatch/eventRule:EventRule": Autoname(64),
-    "aws:kms/alias:Alias": Autoname(256, prefix="alias/"),
-    "aws:secretsmanager/secret:Secret": Autoname(512),
-    "aws:sfn/stateMachine:StateMachine": Autoname(80),
-    "aws:s3/bucket:Bucket": Autoname(63, prop="bucket", lowercase=True),
-    "aws:s3/bucketV2:BucketV2": Autoname(63, prop="bucket", lowercase=True),
+    "aws:lambda/function:Function": Autoname(),
+    "aws:lambda/alias:Alias": Autoname(),
+    "aws:iam/role:Role": Autoname(),
+    "aws:iam/policy:Policy": Autoname(),
+    "aws:iam/rolePolicy:RolePolicy": Autoname(),
+    "aws:iam/userPolicy:UserPolicy": Autoname(),
+    "aws:iam/groupPolicy:GroupPolicy": Autoname(),
+    "aws:iam/user:User": Autoname(),
+    "aws:iam/group:Group": Autoname(),
+    "aws:iam/instanceProfile:InstanceProfile": Autoname(),
+    "aws:dynamodb/table:Table": Autoname(),
+    "aws:sqs/queue:Queue": Autoname(fifo=True),
+    "aws:sns/topic:Topic": Autoname(fifo=True),
+    "aws:cloudwatch/logGroup:LogGroup": Autoname(),
+    "aws:cloudwatch/eventRule:EventRule": Autoname(),
+    "aws:kms/alias:Alias": Autoname(prefix="alias/"),
+    "aws:secretsmanager/secret:Secret": Autoname(),
+    "aws:sfn/stateMachine:StateMachine": Autoname(),
+    "aws:s3/bucket:Bucket": Autoname(prop="bucket", lowercase=True),
+    "aws:s3/bucketV2:BucketV2": Autoname(prop="bucket", lowercase=True),
 }
 
 # Types without a `tags` input in this list still get `tagsAll` when the program sets `tags`.

@@ -1,6 +1,6 @@
 """Runs one Pulumi program under mocks and writes every registration as JSON.
 
-`python -m policypack.offline.capture_child REQUEST.json RESULT.json`, started by `capture.py` in a fresh
+`python -m lambda_guardrails.offline.capture_child REQUEST.json RESULT.json`, started by `capture.py` in a fresh
 process, because Pulumi's runtime settings are global to a process.
 """
 
@@ -30,7 +30,8 @@ from pulumi.runtime import mocks, settings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from ..values import struct_dict
+from policypack.values import struct_dict
+
 from . import aws_mock
 from .project import SECRET_PLACEHOLDER
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
@@ -395,7 +396,7 @@ class _ErrorLog(logging.Handler):
 
 
 def _program_logger() -> tuple[logging.Logger, _ErrorLog]:
-    logger = logging.getLogger("policypack.offline.program")
+    logger = logging.getLogger("lambda_guardrails.offline.program")
     errors = _ErrorLog()
     logger.addHandler(errors)
     logger.addHandler(logging.StreamHandler(sys.stderr))

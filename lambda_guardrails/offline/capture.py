@@ -17,22 +17,13 @@ from typing import Any, Final
 from . import aws_mock
 from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
+from .requests import Options
 from .wire import Wire
 
 ORGANIZATION: Final = "organization"
 TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Options:
-    protect: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    delete_before_replace: bool = False
-    delete_before_replace_defined: bool = False
-    additional_secret_outputs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    custom_timeouts: Mapping[str, float] = field(default_factory=dict)
+CHILD_MODULE: Final = "lambda_guardrails.offline.capture_child"
 
 
 @dataclass(frozen=True)
@@ -50,7 +41,7 @@ class CapturedResource:
     id: str
     external: bool = False
     default_provider: bool = False
-    options: Options = Options()
+    options: Options = field(default_factory=Options)
     source: tuple[str, int] = ("", 0)  # the file and line the program declared it at, as its SDK reports them
 
     @property
@@ -123,7 +114,7 @@ class CaptureProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "policypack.offline.capture_child", str(request_path), str(self._result_path)],
+            [sys.executable, "-m", CHILD_MODULE, str(request_path), str(self._result_path)],
             cwd=self.program.directory,
             env=env,
             stdin=subprocess.DEVNULL,

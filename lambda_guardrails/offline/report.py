@@ -1,4 +1,4 @@
-"""The check's result, and its text, JSON (CHECK.md) and SARIF 2.1.0 renderings."""
+"""The check's result, and its text, JSON (docs/check.md) and SARIF 2.1.0 renderings."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ class PolicyMeta:
     remediation_steps: str = ""
     url: str = ""
     tags: tuple[str, ...] = ()
-    display_name: str = ""
     framework: tuple[tuple[str, str], ...] = ()  # the compliance framework's set fields: name, reference, ...
 
 

@@ -43,11 +43,14 @@ class CheckRun:
 
 
 def default_pack_dir() -> Path:
-    """This repository's pack: the nearest directory above the `policypack` package with a PulumiPolicy.yaml."""
-    for directory in Path(__file__).resolve().parents:
-        if (directory / "PulumiPolicy.yaml").is_file():
-            return directory
-    raise CheckError("no default policy pack: no PulumiPolicy.yaml above the policypack package; pass --policy-pack")
+    """This pack: the checkout it runs from, or the pack directory of the installation (`lambda-guardrails
+    pack-dir`)."""
+    from .. import layout
+
+    try:
+        return layout.pack_dir()
+    except layout.LayoutError as exc:
+        raise CheckError(f"no default policy pack: {exc}; pass --policy-pack") from exc
 
 
 def _layer(source: ConfigSource | None) -> tuple[pconfig.Layer, str]:

@@ -1,4 +1,4 @@
-"""`python -m policypack check`: flags, output and exit codes as in CHECK.md."""
+"""`python -m policypack check`: flags, output and exit codes as docs/check.md states them."""
 
 from __future__ import annotations
 

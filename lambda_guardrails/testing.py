@@ -1,6 +1,6 @@
 """The offline check as a function, for a team's own pytest suite.
 
-from policypack.testing import check_program
+from lambda_guardrails.testing import check_program
 
 def test_stack_is_compliant():
     report = check_program("infra", stack="dev")

@@ -1,9 +1,8 @@
-"""Reserved and provisioned concurrency within the account's limits."""
+"""Reserved concurrency within the account's limits: per function and for the stack."""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -74,7 +73,7 @@ def per_function_cap(config: Mapping[str, Any]) -> int:
 
 # --- lambda-reserved-concurrency-restrict-per-function ------------------------------------------------------
 
-PER_FUNCTION = Meta(
+RESTRICT_PER_FUNCTION = Meta(
     name="lambda-reserved-concurrency-restrict-per-function",
     description="A function's reserved concurrency leaves the account's unreserved minimum intact.",
     level=EnforcementLevel.MANDATORY,
@@ -104,7 +103,7 @@ PER_FUNCTION = Meta(
 )
 
 
-def check_reservation(r: ResourceContext) -> None:
+def check_restrict_per_function(r: ResourceContext) -> None:
     value = r.props.get("reservedConcurrentExecutions")
     if value is None:
         return
@@ -129,7 +128,7 @@ def check_reservation(r: ResourceContext) -> None:
 
 # --- lambda-reserved-concurrency-restrict-account-total -----------------------------------------------------
 
-ACCOUNT_TOTAL = Meta(
+RESTRICT_ACCOUNT_TOTAL = Meta(
     name="lambda-reserved-concurrency-restrict-account-total",
     description="The stack's reserved concurrency, with what is reserved elsewhere, fits the account's "
     "reservable pool.",
@@ -167,7 +166,7 @@ ACCOUNT_TOTAL = Meta(
 )
 
 
-def check_account_total(s: StackContext) -> None:
+def check_restrict_account_total(s: StackContext) -> None:
     total = integer(s.config.get("reservedElsewhere")) or 0
     for function in s.index.of_type(aws.FUNCTION):
         value = function.props.get("reservedConcurrentExecutions")
@@ -184,77 +183,7 @@ def check_account_total(s: StackContext) -> None:
                "minimumUnreservedConcurrency). Lower the reservations or raise the quota.")
 
 
-# --- lambda-provisioned-concurrency-restrict-to-reserved ----------------------------------------------------
-
-PROVISIONED_WITHIN_RESERVED = Meta(
-    name="lambda-provisioned-concurrency-restrict-to-reserved",
-    description="The provisioned concurrency of all of a function's versions and aliases fits within its "
-    "reserved concurrency.",
-    level=EnforcementLevel.MANDATORY,
-    severity=Severity.HIGH,
-    tags=("lambda", "concurrency", "deployability"),
-    types=(aws.FUNCTION, aws.PROVISIONED_CONCURRENCY),
-    config=ACCOUNT_CONFIG,
-    remediation_steps=(
-        "Keep the sum of `provisioned_concurrent_executions` over all of a function's "
-        "ProvisionedConcurrencyConfigs at or below its `reserved_concurrent_executions` (or below the account's "
-        "reservable pool when it has no reservation)."
-    ),
-    guide=Guide(
-        why="Provisioned instances count against the function's reservation; AWS rejects a configuration that "
-        "asks for more warm instances than the function may ever run.",
-        aws_error=AWS_PROVISIONED_ERROR,
-        links=("https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html",),
-        failing='fn = aws.lambda_.Function("fn", publish=True, reserved_concurrent_executions=5, **function_args)\n'
-        'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
-        "    provisioned_concurrent_executions=10)",
-        compliant='fn = aws.lambda_.Function("fn", publish=True, reserved_concurrent_executions=10, **function_args)\n'
-        'aws.lambda_.ProvisionedConcurrencyConfig("pc", function_name=fn.name, qualifier=live.name,\n'
-        "    provisioned_concurrent_executions=5)",
-        unknowns=(
-            ("provisionedConcurrentExecutions", "the function it belongs to is not judged, and the configuration is "
-             "named in a not-applicable reason."),
-            ("reservedConcurrentExecutions", "not applicable, naming the function."),
-            ("functionName", "matched through its property dependencies, else by literal name or ARN."),
-        ),
-    ),
-)
-
-
-def check_provisioned_within_reserved(s: StackContext) -> None:
-    provisioned: dict[str, float] = defaultdict(float)
-    undecided: set[str] = set()
-    for config in s.index.of_type(aws.PROVISIONED_CONCURRENCY):
-        amount = config.props.get("provisionedConcurrentExecutions")
-        for function in aws.functions_referenced(s.index, config):
-            if amount is UNKNOWN:
-                undecided.add(function.urn)
-                s.cannot_decide(f"{config.name}: provisionedConcurrentExecutions is unknown at preview")
-            else:
-                provisioned[function.urn] += max(number(amount) or 0.0, 0.0)
-    pool = reservable_pool(s.config)
-    for function in s.index.of_type(aws.FUNCTION):
-        total = provisioned.get(function.urn, 0.0)
-        if total <= 0 or function.urn in undecided:
-            continue
-        reserved_value = function.props.get("reservedConcurrentExecutions")
-        if reserved_value is UNKNOWN:
-            s.cannot_decide(f"{function.name}: reservedConcurrentExecutions is unknown at preview")
-            continue
-        reserved = integer(reserved_value)
-        if reserved is not None and reserved >= 0:
-            if total > reserved:
-                s.fail(f"Function {function.name} has {describe(total)} provisioned concurrent executions across "
-                       f"its ProvisionedConcurrencyConfigs but reserves only {reserved}: AWS answers "
-                       f'"{AWS_PROVISIONED_ERROR}". Lower the provisioned amount or raise the reservation.',
-                       function.urn)
-        elif total > pool:
-            s.fail(f"Function {function.name} has {describe(total)} provisioned concurrent executions, more than "
-                   f"the account's reservable pool of {pool}. Lower the provisioned amount.", function.urn)
-
-
 POLICIES = (
-    resource_policy(PER_FUNCTION, check_reservation),
-    stack_policy(ACCOUNT_TOTAL, check_account_total),
-    stack_policy(PROVISIONED_WITHIN_RESERVED, check_provisioned_within_reserved),
+    resource_policy(RESTRICT_PER_FUNCTION, check_restrict_per_function),
+    stack_policy(RESTRICT_ACCOUNT_TOTAL, check_restrict_account_total),
 )

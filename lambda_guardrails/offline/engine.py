@@ -14,7 +14,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 from pulumi.runtime.proto import analyzer_pb2_grpc as agrpc
 
-from . import aws_mock
+from . import aws_mock, requests
 from . import config as pconfig
 from .capture import Capture, CapturedResource
 from .errors import CheckError
@@ -42,12 +42,6 @@ SEVERITIES: Final = {
 }
 
 T = TypeVar("T")
-
-
-def _struct(value: Mapping[str, Wire]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update({k: v for k, v in value.items() if not k.startswith("__")})
-    return struct
 
 
 def _dict(struct: struct_pb2.Struct) -> dict[str, Any]:
@@ -159,7 +153,7 @@ class PackSession:
         pconfig.check_levels(self.name, self.config, source)
         request = apb.ConfigureAnalyzerRequest(
             policyConfig={
-                name: apb.PolicyConfig(enforcementLevel=LEVELS[c.level], properties=_struct(c.properties))
+                name: apb.PolicyConfig(enforcementLevel=LEVELS[c.level], properties=requests.struct(c.properties))
                 for name, c in self.config.items()
             }
         )
@@ -183,7 +177,6 @@ class PackSession:
             remediation_steps=info.remediation_steps,
             url=info.url,
             tags=tuple(info.tags),
-            display_name=info.displayName,
             framework=tuple((key, value) for key, value in (
                 ("name", info.framework.name), ("version", info.framework.version),
                 ("reference", info.framework.reference), ("specification", info.framework.specification)) if value),
@@ -218,63 +211,6 @@ class Findings:
     violations: list[Violation] = field(default_factory=list)
     not_applicable: list[NotApplicable] = field(default_factory=list)
     remediations: list[Remediation] = field(default_factory=list)
-
-
-def _options(resource: CapturedResource) -> apb.AnalyzerResourceOptions:
-    options = resource.options
-    timeouts = options.custom_timeouts
-    return apb.AnalyzerResourceOptions(
-        protect=options.protect,
-        ignoreChanges=list(options.ignore_changes),
-        deleteBeforeReplace=options.delete_before_replace,
-        deleteBeforeReplaceDefined=options.delete_before_replace_defined,
-        additionalSecretOutputs=list(options.additional_secret_outputs),
-        aliases=list(options.aliases),
-        customTimeouts=apb.AnalyzerResourceOptions.CustomTimeouts(
-            create=timeouts.get("create", 0.0), update=timeouts.get("update", 0.0), delete=timeouts.get("delete", 0.0)
-        ),
-        parent=resource.parent,
-    )
-
-
-def _provider(
-    resource: CapturedResource, by_urn: Mapping[str, CapturedResource]
-) -> apb.AnalyzerProviderResource | None:
-    provider = by_urn.get(resource.provider_urn)
-    if provider is None:
-        return None
-    return apb.AnalyzerProviderResource(
-        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
-    )
-
-
-def _request(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> apb.AnalyzeRequest:
-    return apb.AnalyzeRequest(
-        type=resource.type,
-        properties=_struct(resource.inputs),
-        urn=resource.urn,
-        name=resource.name,
-        options=_options(resource),
-        provider=_provider(resource, by_urn),
-    )
-
-
-def _stack_resource(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> apb.AnalyzerResource:
-    return apb.AnalyzerResource(
-        type=resource.type,
-        properties=_struct(resource.outputs),
-        urn=resource.urn,
-        name=resource.name,
-        options=_options(resource),
-        provider=_provider(resource, by_urn),
-        parent=resource.parent,
-        dependencies=list(resource.dependencies),
-        propertyDependencies={
-            key: apb.AnalyzerPropertyDependencies(urns=list(urns))
-            for key, urns in resource.property_dependencies.items()
-            if urns
-        },
-    )
 
 
 def _violation(session: PackSession, diagnostic: apb.AnalyzeDiagnostic, resource: CapturedResource) -> Violation | None:
@@ -314,7 +250,8 @@ def _remediate(sessions: Sequence[PackSession], findings: Findings) -> None:
         if resource.external:
             continue
         for session in sessions:
-            response = session.call(f"Remediate of {resource.urn}", session.stub.Remediate, _request(resource, by_urn))
+            request = requests.analyze_request(resource, by_urn)
+            response = session.call(f"Remediate of {resource.urn}", session.stub.Remediate, request)
             for fix in response.remediations:
                 if fix.diagnostic:
                     findings.violations.append(
@@ -348,14 +285,14 @@ def _analyze_pack(session: PackSession, resources: tuple[CapturedResource, ...])
     for resource in resources:
         if resource.external:
             continue
-        response = session.call(f"Analyze of {resource.urn}", session.stub.Analyze, _request(resource, by_urn))
+        request = requests.analyze_request(resource, by_urn)
+        response = session.call(f"Analyze of {resource.urn}", session.stub.Analyze, request)
         # The engine attributes every resource diagnostic to the resource being analysed.
         found.violations.extend(v for d in response.diagnostics if (v := _violation(session, d, resource)))
         found.not_applicable.extend(
             NotApplicable(n.policy_name, resource.urn, n.reason, session.name) for n in response.not_applicable
         )
-    stack_request = apb.AnalyzeStackRequest(resources=[_stack_resource(r, by_urn) for r in resources])
-    response = session.call("AnalyzeStack", session.stub.AnalyzeStack, stack_request)
+    response = session.call("AnalyzeStack", session.stub.AnalyzeStack, requests.analyze_stack_request(resources))
     root = next(r for r in resources if r.type == "pulumi:pulumi:Stack")
     for diagnostic in response.diagnostics:
         target = by_urn.get(diagnostic.urn, root)

@@ -48,6 +48,8 @@ STARTUP_LIMIT: Final = 1.15
 ANALYZE_P50_LIMIT: Final = 1.25
 GROWTH_SLACK: Final = 1.2  # AnalyzeStack at 10x the resources may take at most 12x the time
 CHECK_COMMAND: Final = ("-m", "policypack", "check", "reference_stack")
+SEEDS: Final = {"python": "examples/seed-model-response", "typescript": "examples/seed-model-response-ts"}
+SEED_TS_LIMIT: Final = 1.5  # the TypeScript seed's check may take 1.5x the Python seed's
 
 PACK_KEYS: Final = ("pack", "baseline", "sdk_floor")
 STACK_METRICS: Final = ("analyze_p50_ms", "analyze_p99_ms", "analyze_mean_ms", "analyze_total_s", "analyze_cpu_s",
@@ -247,6 +249,67 @@ def run_offline_check(runs: int) -> dict[str, Any]:
             "median_s": statistics.median(walls), "exit_codes": codes}
 
 
+def run_seed_checks(runs: int) -> dict[str, Any]:
+    """The offline check of the seed in Python and in TypeScript, alternating run by run, and what Node.js itself
+    costs: its start-up, and @pulumi/pulumi's run of the program (the capture, TypeScript compilation included)
+    beside the Python capture."""
+    if runs == 0:
+        return {"skipped": "--check-runs 0"}
+    if not (ROOT / SEEDS["typescript"] / "node_modules").is_dir():
+        return {"skipped": f"no node_modules: run npm ci in {SEEDS['typescript']}"}
+    env = driver.subprocess_env()
+    walls: dict[str, list[float]] = {key: [] for key in SEEDS}
+    captures: dict[str, list[float]] = {key: [] for key in SEEDS}
+    node_start: list[float] = []
+    for run in range(-1, runs):
+        for key, program in SEEDS.items():
+            begin = time.perf_counter()
+            completed = subprocess.run([sys.executable, "-m", "policypack", "check", program], cwd=ROOT, env=env,
+                                       capture_output=True, text=True, timeout=600, check=False)
+            wall = time.perf_counter() - begin
+            if completed.returncode != 1:
+                last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+                return {"error": f"{program}: exit code {completed.returncode}: {last}"}
+            if run >= 0:
+                walls[key].append(wall)
+                captures[key].append(_capture_seconds(program, env))
+        if run >= 0:
+            begin = time.perf_counter()
+            subprocess.run(["node", "-e", "0"], check=True)
+            node_start.append(time.perf_counter() - begin)
+            _progress(f"seed checks run {run + 1}/{runs}: python {walls['python'][-1]:.3f} s, typescript "
+                      f"{walls['typescript'][-1]:.3f} s")
+    medians = {key: statistics.median(values) for key, values in walls.items()}
+    return {"wall_s": walls, "median_s": medians, "ratio": _ratio(medians["typescript"], medians["python"]),
+            "capture_median_s": {key: statistics.median(values) for key, values in captures.items()},
+            "node_start_median_s": statistics.median(node_start)}
+
+
+_CAPTURE_SCRIPT: Final = """
+import sys, time
+from pathlib import Path
+from lambda_guardrails.offline.capture import capture_process
+from lambda_guardrails.offline.project import load_program, load_stack_config
+program = load_program(Path(sys.argv[1]))
+process = capture_process(program, load_stack_config(program, "dev"), True)
+begin = time.perf_counter()
+process.start()
+try:
+    process.result()
+finally:
+    process.stop()
+print(time.perf_counter() - begin)
+"""
+
+
+def _capture_seconds(program: str, env: Mapping[str, str]) -> float:
+    """Start to capture of the program alone (its child process, the program's run and the answers to it)."""
+    completed = subprocess.run([sys.executable, "-c", _CAPTURE_SCRIPT, program], cwd=ROOT,
+                               env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=600,
+                               check=True)
+    return float(completed.stdout.strip().splitlines()[-1])
+
+
 def growth(stacks: Mapping[str, Any], sizes: Sequence[int]) -> dict[str, Any]:
     """time(largest) / time(smallest) of AnalyzeStack per pack, by wall time and by the pack process's CPU time."""
     if len(sizes) < 2:
@@ -385,6 +448,15 @@ def render_text(result: Mapping[str, Any]) -> str:
                      f"{len(check['wall_s'])} runs (exit codes {sorted(set(check['exit_codes']))})")
     else:
         lines.append(f"Offline check: {check.get('skipped') or check.get('error')}")
+    seeds = result.get("seed_checks", {})
+    if "ratio" in seeds:
+        lines.append(f"Offline check of the seed, Python / TypeScript: median {seeds['median_s']['python']:.3f} s / "
+                     f"{seeds['median_s']['typescript']:.3f} s wall ({seeds['ratio']:.2f}x, limit {SEED_TS_LIMIT}x) "
+                     f"over {len(seeds['wall_s']['python'])} alternating runs; the capture alone "
+                     f"{seeds['capture_median_s']['python']:.3f} s / {seeds['capture_median_s']['typescript']:.3f} "
+                     f"s, of which Node.js start-up {seeds['node_start_median_s']:.3f} s")
+    elif seeds:
+        lines.append(f"Offline check of the seed: {seeds.get('skipped') or seeds.get('error')}")
     return "\n".join(lines) + "\n"
 
 
@@ -530,6 +602,11 @@ def _main(args: argparse.Namespace, argv: Sequence[str], packs: dict[str, driver
     result["growth"] = growth(result["stacks"], args.sizes)
     result["targets"] = targets(result["startup"], result["stacks"], args.sizes)
     result["offline_check"] = run_offline_check(args.check_runs)
+    result["seed_checks"] = run_seed_checks(args.check_runs)
+    if "ratio" in result["seed_checks"]:
+        ratio = result["seed_checks"]["ratio"]
+        result["targets"].append({"name": "offline check of the seed (TypeScript / Python)", "value": ratio,
+                                  "limit": SEED_TS_LIMIT, "met": ratio is not None and ratio <= SEED_TS_LIMIT})
     result["machine"]["loadavg_at_end"] = _loadavg()
     result["finished"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ def check_program(
     policy_config: PolicyConfig | Sequence[PolicyConfig] | None = None,
     policy_packs: PathLike | Sequence[PathLike] | None = None,
 ) -> Report:
-    """Runs `python -m policypack check` in process and returns its report.
+    """Runs `python -m policypack check` in process and returns its report, for a Python or a Node.js program.
 
     `policy_config` is a dict in the CLI's `--policy-pack-config` format or a path to such a file (a list of them
     pairs with `policy_packs` in order); `policy_packs` defaults to this repository's pack. Raises `CheckError`

@@ -15,6 +15,7 @@ from policypack import aws
 from policypack.registry import PACK_ROOT, POLICIES
 
 SEED = PACK_ROOT / "examples" / "seed-model-response"
+TS_SEED = PACK_ROOT / "examples" / "seed-model-response-ts"
 REFERENCE = PACK_ROOT / "reference_stack"
 CONFIGS = PACK_ROOT / "policy-config"
 
@@ -60,6 +61,19 @@ def test_seed_model_response_has_exactly_the_predicted_violations(mode: str) -> 
     assert report.exit_code == 1
     for violation in report.violations:
         assert "placeholder-api-key" not in violation.message and "placeholder-database-url" not in violation.message
+
+
+@pytest.mark.usefixtures("node_programs")
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_typescript_seed_is_judged_as_its_python_translation(mode: str) -> None:
+    typescript = check_program(TS_SEED, stack="dev", mode=mode, policy_config=SEED_DATE)
+    python = check_program(SEED, stack="dev", mode=mode, policy_config=SEED_DATE)
+    assert found(typescript) == found(python) == sorted([*SEED_VIOLATIONS, SEED_QUALIFIER[mode]])
+    assert [(n.policy, n.urn, n.reason) for n in typescript.not_applicable] == [
+        (n.policy, n.urn, n.reason) for n in python.not_applicable]
+    assert [v.urn for v in typescript.violations] == [v.urn for v in python.violations]
+    assert (typescript.resources, typescript.exit_code, typescript.program_file) == (
+        python.resources, 1, "examples/seed-model-response-ts/bin/tap.ts")
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

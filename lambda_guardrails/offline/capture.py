@@ -144,7 +144,9 @@ class CaptureProcess:
         output = (stdout + stderr).decode("utf-8", "replace")
         if not self._result_path.exists():
             raise CheckError(f"program {self._main_label()} could not be run: {_last_line(output)}", output)
-        result = json.loads(self._result_path.read_text(encoding="utf-8"))
+        return self._captured(json.loads(self._result_path.read_text(encoding="utf-8")), output)
+
+    def _captured(self, result: Mapping[str, Any], output: str) -> tuple[Capture, str]:
         if result.get("error"):
             raise self._failure(result["error"], output)
         resources = tuple(_resource(r) for r in result["resources"])
@@ -161,6 +163,10 @@ class CaptureProcess:
                 "the installed provider SDK declares no result type for it",
                 detail,
             )
+        if error["kind"] == "setup":
+            return CheckError(error["message"], detail)
+        if error["kind"] == "compile":
+            return CheckError(f"program {main} does not compile: {error['message']}", detail)
         if error["kind"] == "log":
             return CheckError(f"program {main} logged an error: {error['message']}", detail)
         message = f": {error['message']}" if error["message"] else ""
@@ -179,6 +185,14 @@ class CaptureProcess:
             else:
                 process.communicate()
         self._tmp.cleanup()
+
+
+def capture_process(program: Program, stack: StackConfig, preview: bool) -> CaptureProcess:
+    if program.runtime == "nodejs":
+        from .node_capture import NodeCaptureProcess
+
+        return NodeCaptureProcess(program, stack, preview)
+    return CaptureProcess(program, stack, preview)
 
 
 def remove_stale_directories() -> None:

@@ -121,6 +121,7 @@ class CapturingMonitor(mocks.MockMonitor):
         self.unsupported_invokes: list[str] = []
         self.generic_invokes: list[str] = []
         self.sources: Sources | None = None
+        self.project_dir = Path(request.get("projectDir") or ".").resolve()
         self.remote_components: list[dict[str, str]] = []
         self._referenced: dict[str, tuple[str, aws_mock.Env]] = {}
         self._provider_inputs: dict[str, Mapping[str, Wire]] = {}
@@ -169,7 +170,9 @@ class CapturingMonitor(mocks.MockMonitor):
                         provider_ref,
                     ),
                     "options": _options(request),
-                    "source": self.sources.take(request.type, request.name) if self.sources else None,
+                    # Python: the program's own frame; Node.js: the position its SDK reports (through source maps).
+                    "source": self.sources.take(request.type, request.name) if self.sources else _source(
+                        request, self.project_dir),
                 }
             )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_to_struct(outputs))
@@ -247,7 +250,9 @@ class CapturingMonitor(mocks.MockMonitor):
                     **self._record(request, urn, inputs, outputs, request.id, request.provider),
                     "custom": True,
                     "external": True,
-                    "source": self.sources.take(request.type, request.name) if self.sources else None,
+                    # Python: the program's own frame; Node.js: the position its SDK reports (through source maps).
+                    "source": self.sources.take(request.type, request.name) if self.sources else _source(
+                        request, self.project_dir),
                 }
             )
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_to_struct(outputs))
@@ -273,6 +278,7 @@ class CapturingMonitor(mocks.MockMonitor):
             "external": False,
             "defaultProvider": False,
             "options": {},
+            "source": _source(request, self.project_dir),
         }
 
     def _id(self, custom: bool, resource_id: str) -> str:
@@ -406,6 +412,18 @@ def _unknowns_as_sentinel(value: Any) -> Any:
     if isinstance(value, list):
         return [_unknowns_as_sentinel(v) for v in value]
     return value
+
+
+def _source(request: Any, project_dir: Path) -> dict[str, Any] | None:
+    """Where the program declared the resource as its SDK reports it, relative to the program directory."""
+    if not hasattr(request, "sourcePosition") or not request.HasField("sourcePosition"):
+        return None
+    path = Path(request.sourcePosition.uri.removeprefix("file://"))
+    if "node_modules" in path.parts:  # the SDK's own frame (the root stack's, say): not the program's
+        return None
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(project_dir)
+    return {"path": path.as_posix(), "line": request.sourcePosition.line}
 
 
 def _options(request: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .capture import ORGANIZATION, Capture, CaptureProcess
+from .capture import ORGANIZATION, Capture, capture_process
 from .errors import CheckError
 from .pack_process import PackProcess, RunContext
 from .project import Program, StackConfig, default_stack, load_pack, load_program, load_stack_config
@@ -65,7 +65,7 @@ def _layer(source: ConfigSource | None) -> tuple[pconfig.Layer, str]:
 
 
 def _context(program: Program, stack: StackConfig, preview: bool) -> RunContext:
-    tags = {"pulumi:project": program.name, "pulumi:runtime": "python"}
+    tags = {"pulumi:project": program.name, "pulumi:runtime": program.runtime}
     if program.description:
         tags["pulumi:description"] = program.description
     organization = stack.organization or ORGANIZATION
@@ -89,7 +89,7 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
     with contextlib.ExitStack() as cleanup:
         # Both children start before the imports below (grpc, jsonschema), which then overlap with them.
         context = _context(program, stack, options.mode == "preview")
-        capture = CaptureProcess(program, stack, context.preview)
+        capture = capture_process(program, stack, context.preview)
         cleanup.callback(capture.stop)
         capture.start()
         processes = [PackProcess(spec, context) for spec in specs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -22,6 +23,7 @@ PROJECT_CONFIG_KEYS: Final = frozenset({"type", "description", "default", "value
 # The CLI's rules for names (sdk/go/common/tokens/names.go, stack_name.go, project.go): a URN joins them with `::`.
 NAME: Final = re.compile(r"[A-Za-z0-9_.-]+")
 STACK_FILE: Final = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
+RUNTIMES: Final = ("python", "nodejs")
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,29 @@ class Program:
     main: Path
     description: str = ""
     project_config: Mapping[str, Any] = field(default_factory=dict)
+    runtime: str = "python"
+    runtime_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def main_file(self) -> Path:
-        return self.main / "__main__.py" if self.main.is_dir() else self.main
+        if not self.main.is_dir():
+            return self.main
+        if self.runtime == "nodejs":
+            return node_entry(self.main, self.runtime_options.get("typescript") is not False)
+        return self.main / "__main__.py"
+
+
+def node_entry(directory: Path, typescript: bool) -> Path:
+    """The file Node.js starts for a directory: package.json's `main`, else index.ts (when TypeScript is on) or
+    index.js, as @pulumi/pulumi's run and Node.js resolve it (their `exports` forms are left to them)."""
+    manifest = directory / "package.json"
+    with contextlib.suppress(OSError, ValueError):
+        main = json.loads(manifest.read_text(encoding="utf-8")).get("main") if manifest.is_file() else None
+        if isinstance(main, str) and (directory / main).is_file():
+            return directory / main
+    index_ts = directory / "index.ts"
+    return index_ts if typescript and index_ts.is_file() and not (directory / "index.js").is_file() else (
+        directory / "index.js")
 
 
 @dataclass(frozen=True)
@@ -118,15 +139,28 @@ def load_program(directory: Path) -> Program:
         raise CheckError(f"{path}: name {json.dumps(name)}: project names may only contain alphanumerics, hyphens, "
                          "underscores, and periods, at most 100 characters")
     runtime = _runtime_name(data.get("runtime"))
-    if runtime != "python":
-        raise CheckError(f"{path}: runtime '{runtime}' is not supported by the offline check (python only)")
+    if runtime not in RUNTIMES:
+        raise CheckError(f"{path}: runtime '{runtime}' is not supported by the offline check ({', '.join(RUNTIMES)})")
     main = directory / str(data.get("main") or ".")
     if not main.exists():
         raise CheckError(f"{path}: main '{data.get('main')}' does not exist")
-    program = Program(directory, name, main, str(data.get("description") or ""), data.get("config") or {})
+    options = data["runtime"].get("options") if isinstance(data["runtime"], Mapping) else None
+    program = Program(directory, name, main, str(data.get("description") or ""), data.get("config") or {}, runtime,
+                      options if isinstance(options, Mapping) else {})
     if not program.main_file.is_file():
         raise CheckError(f"{path}: the program {program.main_file} does not exist")
+    if runtime == "nodejs":
+        _require_node_modules(program)
     return program
+
+
+def _require_node_modules(program: Program) -> None:
+    """Node.js looks for @pulumi/pulumi in node_modules here and in every directory above."""
+    for directory in (program.directory.resolve(), *program.directory.resolve().parents):
+        if (directory / "node_modules" / "@pulumi" / "pulumi" / "package.json").is_file():
+            return
+    raise CheckError(f"{program.directory}: no node_modules with @pulumi/pulumi for this nodejs program; run npm "
+                     f"install in {program.directory}")
 
 
 def _runtime_name(runtime: Any) -> str:

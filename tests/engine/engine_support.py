@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_guardrails.layout import publish
-from lambda_guardrails.offline.capture import Capture, CapturedResource, CaptureProcess
+from lambda_guardrails.offline.capture import Capture, CapturedResource, capture_process
 from lambda_guardrails.offline.project import load_program, load_stack_config
 from lambda_guardrails.offline.wire import SECRET_SIG, SIG
 
@@ -59,7 +59,7 @@ def lay_out_pack(directory: Path) -> Path:
 
 def capture(program_dir: Path, stack: str, preview: bool) -> Capture:
     program = load_program(program_dir)
-    process = CaptureProcess(program, load_stack_config(program, stack), preview=preview)
+    process = capture_process(program, load_stack_config(program, stack), preview=preview)
     process.start()
     try:
         return process.result()[0]

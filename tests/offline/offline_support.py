@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lambda_guardrails.offline.capture import Capture, CapturedResource, CaptureProcess
+from lambda_guardrails.offline.capture import Capture, CapturedResource, capture_process
 from lambda_guardrails.offline.project import load_program, load_stack_config
 
 HERE = Path(__file__).resolve().parent
@@ -24,7 +24,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 def capture(program: str | Path, stack: str, mode: str = "preview") -> Capture:
     loaded = load_program(PROGRAMS / program if isinstance(program, str) else program)
-    process = CaptureProcess(loaded, load_stack_config(loaded, stack), preview=mode == "preview")
+    process = capture_process(loaded, load_stack_config(loaded, stack), preview=mode == "preview")
     process.start()
     try:
         return process.result()[0]

@@ -73,7 +73,8 @@ def test_main_is_honoured() -> None:
     ("pulumi_yaml", "fragment"),
     [
         (None, "Pulumi.yaml: not found"),
-        ("name: p\nruntime: nodejs\n", "runtime 'nodejs' is not supported"),
+        ("name: p\nruntime: go\n", "runtime 'go' is not supported by the offline check (python, nodejs)"),
+        ("name: p\nruntime: nodejs\n", "the program "),
         ("runtime: python\n", "'name' is missing"),
         ("name: p\nruntime: python\nmain: nowhere/\n", "main 'nowhere/' does not exist"),
         ("name: [p\n", "invalid YAML"),

@@ -1,0 +1,5 @@
+import { Service } from './lib/service';
+
+const service = new Service('orders', { memorySize: 512 });
+
+export const functionName = service.functionName;

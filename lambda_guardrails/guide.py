@@ -92,12 +92,9 @@ def _config_table(policy: Policy) -> str:
 
 
 def _type(schema: dict[str, Any]) -> str:
-    kind = str(schema.get("type", "any"))
     bounds = [f"{word} {schema[key]}" for key, word in (("minimum", "≥"), ("exclusiveMinimum", ">"),
                                                          ("maximum", "≤")) if key in schema]
-    if kind == "array" and isinstance(schema.get("items"), dict):
-        kind = f"array of {schema['items'].get('type', 'any')}"
-    return " ".join([kind, *bounds])
+    return " ".join([catalogue.type_name(schema), *bounds])
 
 
 def generated() -> dict[str, str]:

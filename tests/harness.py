@@ -23,7 +23,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from lambda_guardrails.offline import requests
-from lambda_guardrails.offline.requests import Options
+from lambda_guardrails.offline.capture import Options
 from lambda_guardrails.offline.wire import SECRET_SIG as SECRET_SIG  # re-exported for the tests
 from lambda_guardrails.offline.wire import SIG, UNKNOWN, make_secret
 from policypack import sdk_analyze

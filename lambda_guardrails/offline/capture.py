@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -16,13 +18,26 @@ from typing import Any, Final
 
 from .errors import CheckError, die_with_parent
 from .project import Program, StackConfig
-from .requests import Options
 from .wire import Wire
 
 ORGANIZATION: Final = "organization"
 TMP_PREFIX: Final = "policypack-capture-"
 PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 CHILD_MODULE: Final = "lambda_guardrails.offline.capture_child"
+ROOT_STACK_TYPE: Final = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class Options:
+    """A resource's options as the engine passes them to a policy pack."""
+
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    delete_before_replace_defined: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    custom_timeouts: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,7 @@ class Capture:
 
     @property
     def root(self) -> CapturedResource:
-        return next(r for r in self.resources if r.type == "pulumi:pulumi:Stack")
+        return next(r for r in self.resources if r.type == ROOT_STACK_TYPE)
 
     def by_urn(self) -> dict[str, CapturedResource]:
         return {r.urn: r for r in self.resources}
@@ -92,7 +107,10 @@ def _resource(record: Mapping[str, Any]) -> CapturedResource:
 
 
 class CaptureProcess:
-    """The child process that runs the program; start() returns at once, result() waits for it."""
+    """The child process that runs the program; start() returns at once, result() waits for it.
+
+    Each resource the program registers is put on `registered` as it happens (then None, once there are no more),
+    so that the check can analyse it while the program goes on, as the engine does."""
 
     def __init__(self, program: Program, stack: StackConfig, preview: bool) -> None:
         self.program = program
@@ -102,6 +120,10 @@ class CaptureProcess:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-")
         self._process: subprocess.Popen[bytes] | None = None
         self._reading = threading.Event()
+        self.registered: queue.SimpleQueue[CapturedResource | None] = queue.SimpleQueue()
+        self._streamed: list[CapturedResource] = []
+        self._reader: threading.Thread | None = None
+        self._unreadable: Exception | None = None
 
     def start(self) -> None:
         request_path = Path(self._tmp.name) / "request.json"
@@ -109,15 +131,39 @@ class CaptureProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", CHILD_MODULE, str(request_path), str(self._result_path)],
-            cwd=self.program.directory,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=die_with_parent,  # async-signal-safe: one prctl call
-        )
+        records_r, records_w = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", CHILD_MODULE, str(request_path), str(self._result_path), str(records_w)],
+                cwd=self.program.directory,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(records_w,),
+                preexec_fn=die_with_parent,  # async-signal-safe: one prctl call
+            )
+        except BaseException:
+            os.close(records_r)
+            raise
+        finally:
+            os.close(records_w)
+        self._reader = threading.Thread(target=self._read_records, args=(records_r,), daemon=True)
+        self._reader.start()
+
+    def _read_records(self, fd: int) -> None:
+        with open(fd, encoding="utf-8") as records:
+            for line in records:
+                if self._unreadable is None:
+                    try:
+                        self._registered(json.loads(line))
+                    except (ValueError, KeyError, TypeError) as exc:  # the child keeps writing: drain the pipe
+                        self._unreadable = exc
+
+    def _registered(self, record: Mapping[str, Any]) -> None:
+        resource = _resource(record)
+        self._streamed.append(resource)
+        self.registered.put(resource)
 
     @property
     def _result_path(self) -> Path:
@@ -137,10 +183,14 @@ class CaptureProcess:
 
     def result(self) -> tuple[Capture, str]:
         """The capture and the program's own output (stdout and stderr)."""
-        if self._process is None:
+        if self._process is None or self._reader is None:
             raise RuntimeError("CaptureProcess.result() before start()")
         self._reading.set()
-        stdout, stderr = self._process.communicate()
+        try:
+            stdout, stderr = self._process.communicate()
+            self._reader.join()
+        finally:
+            self.registered.put(None)
         output = (stdout + stderr).decode("utf-8", "replace")
         if not self._result_path.exists():
             raise CheckError(f"program {self._main_label()} could not be run: {_last_line(output)}", output)
@@ -149,7 +199,10 @@ class CaptureProcess:
     def _captured(self, result: Mapping[str, Any], output: str) -> tuple[Capture, str]:
         if result.get("error"):
             raise self._failure(result["error"], output)
-        resources = tuple(_resource(r) for r in result["resources"])
+        if self._unreadable is not None:
+            raise CheckError(f"program {self._main_label()}: a registration came back unreadable: "
+                             f"{self._unreadable!r}", output)
+        resources = _final(self._streamed, result["stackOutputs"])
         _refuse_duplicates(resources, self._main_label())
         remote = tuple((c["type"], c["name"], c["urn"]) for c in result.get("remoteComponents", ()))
         return Capture(resources, tuple(result.get("genericInvokes", ())), remote), output
@@ -176,6 +229,7 @@ class CaptureProcess:
         return _display_path(self.program.main_file)
 
     def stop(self) -> None:
+        self.registered.put(None)
         process = self._process
         if process is not None and process.poll() is None:
             process.kill()
@@ -193,6 +247,17 @@ def capture_process(program: Program, stack: StackConfig, preview: bool) -> Capt
 
         return NodeCaptureProcess(program, stack, preview)
     return CaptureProcess(program, stack, preview)
+
+
+def _final(streamed: list[CapturedResource], stack_outputs: Mapping[str, Mapping[str, Wire]]) -> tuple[
+        CapturedResource, ...]:
+    """The registrations as the engine holds them at the end: the root stack first (a program's first invoke may
+    have made a default provider before it), components with the outputs they registered last."""
+    ordered = sorted(streamed, key=lambda r: r.type != ROOT_STACK_TYPE)
+    return tuple(
+        dataclasses.replace(r, outputs=stack_outputs[r.urn]) if not r.custom and r.urn in stack_outputs else r
+        for r in ordered
+    )
 
 
 def remove_stale_directories() -> None:

@@ -20,7 +20,7 @@ import runpy
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,11 +34,11 @@ from pulumi.runtime.stack import run_in_stack
 from policypack.values import struct_dict
 
 from . import aws_mock, sdk_types
+from .capture import ROOT_STACK_TYPE
 from .project import SECRET_PLACEHOLDER
 from .sources import Sources
 from .wire import UNKNOWN, Wire, downgrade_references, make_secret, plain_string
 
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
 FALLBACK_PROVIDER_VERSIONS = {"aws": "7.0.0"}
 
@@ -107,16 +107,17 @@ def _sdk_autoname(type_: str) -> aws_mock.Autoname | None:
 
 
 class CapturingMonitor(mocks.MockMonitor):
-    """A mock monitor that plays the engine and the AWS provider, and records what the program registered."""
+    """A mock monitor that plays the engine and the AWS provider, and hands each registration, as it happens, to
+    `on_record` (under a lock, in registration order)."""
 
-    def __init__(self, request: Mapping[str, Any]) -> None:
+    def __init__(self, request: Mapping[str, Any], on_record: Callable[[dict[str, Any]], None]) -> None:
         super().__init__(_NoMocks())
+        self.on_record = on_record
         self.stack: str = request["stack"]
         self.project: str = request["project"]
         self.preview: bool = request["preview"]
         self.config: Mapping[str, str] = request["config"]
         self.secret_keys: frozenset[str] = frozenset(request["secretKeys"])
-        self.records: list[dict[str, Any]] = []
         self.stack_outputs: dict[str, dict[str, Wire]] = {}
         self.unsupported_invokes: list[str] = []
         self.generic_invokes: list[str] = []
@@ -159,7 +160,7 @@ class CapturingMonitor(mocks.MockMonitor):
                 resource_id, outputs = "", dict(inputs)
             if request.type.startswith(PROVIDER_PREFIX):
                 self._provider_inputs[urn] = inputs
-            self.records.append(
+            self.on_record(
                 {
                     **self._record(
                         request,
@@ -245,7 +246,7 @@ class CapturingMonitor(mocks.MockMonitor):
         else:
             outputs = {**inputs, "id": request.id}
         with self._lock:
-            self.records.append(
+            self.on_record(
                 {
                     **self._record(request, urn, inputs, outputs, request.id, request.provider),
                     "custom": True,
@@ -322,7 +323,7 @@ class CapturingMonitor(mocks.MockMonitor):
         provider_id = UNKNOWN if self.preview else aws_mock.fake_uuid(urn)
         ref = f"{urn}::{provider_id}"
         self._provider_inputs[urn] = inputs
-        self.records.append(
+        self.on_record(
             {
                 "urn": urn,
                 "type": f"{PROVIDER_PREFIX}{package}",
@@ -379,17 +380,6 @@ class CapturingMonitor(mocks.MockMonitor):
             if request.tok not in aws_mock.INVOKES and request.tok not in self.generic_invokes:
                 self.generic_invokes.append(request.tok)
         return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(result)})
-
-    # --- the capture -------------------------------------------------------------------------------------
-
-    def result(self) -> list[dict[str, Any]]:
-        # The engine registers the root stack first; a program's first invoke may have made a default provider.
-        records = sorted((dict(r) for r in self.records), key=lambda r: r["type"] != ROOT_STACK_TYPE)
-        for record in records:
-            registered = self.stack_outputs.get(record["urn"])
-            if registered is not None and not record["custom"]:
-                record["outputs"] = registered
-        return records
 
 
 def _transform_functions(tokens: list[str]) -> list[Any]:
@@ -505,12 +495,13 @@ def _wait_for_outputs_at_once() -> None:
     sdk_stack.wait_for_rpcs = wait_for_rpcs
 
 
-def run(request: Mapping[str, Any]) -> dict[str, Any]:
+def run(request: Mapping[str, Any], on_record: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Runs the program; each registration goes to `on_record` as it happens, the rest is returned at the end."""
     secrets = {SECRET_PLACEHOLDER}
     _record_secrets(secrets)
     sys.stdout = cast(Any, _Scrubbing(sys.stdout, secrets))
     sys.stderr = cast(Any, _Scrubbing(sys.stderr, secrets))
-    monitor = CapturingMonitor(request)
+    monitor = CapturingMonitor(request, on_record)
     monitor.sources = Sources(Path(request["projectDir"]))
     monitor.sources.install()
     _wait_for_outputs_at_once()
@@ -546,7 +537,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
         error = {"kind": "log", "type": "error", "message": one_line(errors.messages[0]), "traceback": ""}
     if error is not None:
         error = {key: scrub(value, secrets) for key, value in error.items()}
-    return {"resources": monitor.result(), "error": error, "genericInvokes": monitor.generic_invokes,
+    return {"stackOutputs": monitor.stack_outputs, "error": error, "genericInvokes": monitor.generic_invokes,
             "remoteComponents": monitor.remote_components}
 
 
@@ -586,9 +577,18 @@ def _describe_failure(exc: BaseException, monitor: CapturingMonitor) -> dict[str
 
 
 def main(argv: list[str]) -> int:
+    """REQUEST.json RESULT.json RECORDS_FD: the registrations go to RECORDS_FD as JSON lines while the program runs
+    (the check analyses them meanwhile), the rest to RESULT.json at the end."""
     request = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    records_fd = int(argv[2])
+    os.set_inheritable(records_fd, False)  # a process the program starts must not hold the check's pipe open
     os.chdir(request["projectDir"])
-    result = run(request)
+    with os.fdopen(records_fd, "w", encoding="utf-8", buffering=1) as records:  # a line per registration
+
+        def send(record: dict[str, Any]) -> None:
+            records.write(json.dumps(record) + "\n")
+
+        result = run(request, send)
     Path(argv[1]).write_text(json.dumps(result), encoding="utf-8")
     sys.stdout.flush()
     return 0

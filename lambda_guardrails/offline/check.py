@@ -1,4 +1,5 @@
-"""One offline check: capture the program and start the packs in parallel, then analyse, then report."""
+"""One offline check: run the program and start the packs side by side, analyse each resource as the program
+registers it, AnalyzeStack once it is done, then report."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .capture import ORGANIZATION, Capture, capture_process
+from .capture import ORGANIZATION, Capture, CaptureProcess, capture_process
 from .errors import CheckError
 from .pack_process import PackProcess, RunContext
 from .project import Program, StackConfig, default_stack, load_pack, load_program, load_stack_config
@@ -17,7 +18,7 @@ from .report import Location, Report, sort_violations
 
 if TYPE_CHECKING:
     from . import config as pconfig
-    from .engine import Findings, PackSession
+    from .engine import Analysis, Findings, PackSession
 
 MODES: Final = ("preview", "update")
 ConfigSource = Path | Mapping[str, Any]
@@ -78,20 +79,21 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
     program = load_program(options.program_dir)
     root = sarif_root(options, program)
     stack = load_stack_config(program, options.stack or default_stack(program))
-    specs = [load_pack(Path(d)) for d in (options.policy_packs or [default_pack_dir()])]
-    if len(options.policy_configs) > len(specs):
-        raise CheckError(
-            f"{len(options.policy_configs)} policy pack configs for {len(specs)} policy packs; "
-            "each --policy-pack-config pairs with a --policy-pack, in order"
-        )
     run = CheckRun(Report(program.name, stack.name, options.mode, (), 0, ()))
     run.pack_pids = pids if pids is not None else []
     with contextlib.ExitStack() as cleanup:
-        # Both children start before the imports below (grpc, jsonschema), which then overlap with them.
+        # The program, on the critical path, starts first; then the packs; the imports below (grpc, jsonschema,
+        # the pack's registry) overlap with both.
         context = _context(program, stack, options.mode == "preview")
         capture = capture_process(program, stack, context.preview)
         cleanup.callback(capture.stop)
         capture.start()
+        specs = [load_pack(Path(d)) for d in (options.policy_packs or [default_pack_dir()])]
+        if len(options.policy_configs) > len(specs):
+            raise CheckError(
+                f"{len(options.policy_configs)} policy pack configs for {len(specs)} policy packs; "
+                "each --policy-pack-config pairs with a --policy-pack, in order"
+            )
         processes = [PackProcess(spec, context) for spec in specs]
         for process in processes:
             cleanup.callback(_keep_stderr, run, process)
@@ -99,11 +101,11 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
             process.start()
             if process.pid is not None:
                 run.pack_pids.append(process.pid)
-        from .engine import analyze, open_session
+        from .engine import open_session
 
         configs = [*options.policy_configs, *[None] * (len(specs) - len(options.policy_configs))]
         layers = [_layer(source) for source in configs]
-        pool = ThreadPoolExecutor(max_workers=len(specs) + 1)
+        pool = ThreadPoolExecutor(max_workers=len(specs) + 2)
         cleanup.callback(pool.shutdown, wait=False, cancel_futures=True)
         futures = [
             pool.submit(open_session, process, context, layer, source)
@@ -111,13 +113,24 @@ def run_check(options: CheckOptions, pids: list[int] | None = None) -> CheckRun:
         ]
         cleanup.callback(_close_sessions, futures)
         captured_future = pool.submit(capture.result)
-        _first_failure([captured_future, *futures])
+        analysis_future = pool.submit(_analyze_as_registered, capture, futures)
+        _first_failure([captured_future, analysis_future, *futures])
         captured, run.program_output = captured_future.result()
         sessions = [f.result() for f in futures]
-        findings = analyze(captured, sessions)
+        findings = analysis_future.result().finish(captured)
         run.report = _report(program, stack, options.mode, sessions, findings, captured)
         run.report = replace(run.report, locations=locations(captured, program.directory, root))
     return run
+
+
+def _analyze_as_registered(capture: CaptureProcess, sessions: Sequence[Future[PackSession]]) -> Analysis:
+    """Analyses each resource as the program registers it, once the packs are configured, as the engine does."""
+    from .engine import Analysis
+
+    analysis = Analysis([f.result() for f in sessions])
+    while (resource := capture.registered.get()) is not None:
+        analysis.add(resource)
+    return analysis
 
 
 def _first_failure(futures: Sequence[Future[Any]]) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -115,13 +113,21 @@ class PackSession:
         try:
             return method(request, timeout=RPC_TIMEOUT)
         except grpc.RpcError as exc:
-            details = exc.details() if hasattr(exc, "details") else str(exc)
-            reason = " ".join(str(details).split()) or str(exc.code())
-            died = self.process.last_error()
-            suffix = f" (pack stderr: {died})" if died and died not in reason else ""
-            raise CheckError(
-                f"policy pack '{self.name}': {what} failed: {reason}{suffix}", self.process.stderr()
-            ) from exc
+            raise self._failed(what, exc) from exc
+
+    def wait(self, what: str, call: grpc.Future) -> Any:
+        """The response of a call started with `.future()`."""
+        try:
+            return call.result()
+        except grpc.RpcError as exc:
+            raise self._failed(what, exc) from exc
+
+    def _failed(self, what: str, exc: grpc.RpcError) -> CheckError:
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        reason = " ".join(str(details).split()) or str(exc.code())
+        died = self.process.last_error()
+        suffix = f" (pack stderr: {died})" if died and died not in reason else ""
+        return CheckError(f"policy pack '{self.name}': {what} failed: {reason}{suffix}", self.process.stderr())
 
     def _optional(self, what: str, method: Callable[..., Any], request: Any) -> None:
         try:
@@ -253,19 +259,38 @@ def _remediated(
     return dataclasses.replace(resource, inputs=props, outputs=outputs)
 
 
-def _remediate(sessions: Sequence[PackSession], findings: Findings) -> None:
-    """Each pack's remediations, in pack order, feed the next pack and every analysis after them."""
-    by_urn = {r.urn: r for r in findings.resources}
-    resources = list(findings.resources)
-    for index, resource in enumerate(resources):
+class Analysis:
+    """The engine's part while the program runs: each resource's Remediate (pack by pack, each pack's fixes feeding
+    the next) and then Analyze by every pack, as soon as the program registers it; AnalyzeStack once it is done."""
+
+    def __init__(self, sessions: Sequence[PackSession]) -> None:
+        self.sessions = list(sessions)
+        self.findings = Findings(())
+        self._remediating = [s for s in self.sessions if s.remediates()]
+        self._by_urn: dict[str, CapturedResource] = {}
+        self._fixes: dict[str, list[dict[str, Wire]]] = {}
+
+    def add(self, resource: CapturedResource) -> None:
+        if not resource.external:
+            resource = self._remediate(resource)
+        self._by_urn[resource.urn] = resource
         if resource.external:
-            continue
-        for session in sessions:
-            request = requests.analyze_request(resource, by_urn)
+            return
+        request = requests.analyze_request(resource, self._by_urn)
+        # One pack after the other, as the engine asks them: a `.future()` call costs a thread of grpc's each time.
+        for session in self.sessions:
+            response = session.call(f"Analyze of {resource.urn}", session.stub.Analyze, request)
+            # The engine attributes every resource diagnostic to the resource being analysed.
+            self.findings.violations.extend(v for d in response.diagnostics if (v := _violation(session, d, resource)))
+            self._not_applicable(session, resource.urn, response.not_applicable)
+
+    def _remediate(self, resource: CapturedResource) -> CapturedResource:
+        for session in self._remediating:
+            request = requests.analyze_request(resource, self._by_urn)
             response = session.call(f"Remediate of {resource.urn}", session.stub.Remediate, request)
             for fix in response.remediations:
                 if fix.diagnostic:
-                    findings.violations.append(
+                    self.findings.violations.append(
                         Violation(
                             fix.policyPackName or session.name,
                             fix.policyName,
@@ -278,60 +303,44 @@ def _remediate(sessions: Sequence[PackSession], findings: Findings) -> None:
                         )
                     )
                 elif fix.HasField("properties"):
-                    resource = _remediated(resource, _dict(fix.properties), by_urn)
-                    findings.remediations.append(
+                    props = _dict(fix.properties)
+                    self._fixes.setdefault(resource.urn, []).append(props)
+                    resource = _remediated(resource, props, self._by_urn)
+                    self.findings.remediations.append(
                         Remediation(fix.policyName, resource.urn, fix.description, fix.policyPackName or session.name)
                     )
-            findings.not_applicable.extend(
-                NotApplicable(n.policy_name, resource.urn, n.reason, session.name) for n in response.not_applicable
-            )
-        resources[index] = resource
-        by_urn[resource.urn] = resource
-    findings.resources = tuple(resources)
+            self._not_applicable(session, resource.urn, response.not_applicable)
+        return resource
 
+    def _not_applicable(self, session: PackSession, urn: str, entries: Iterable[Any]) -> None:
+        self.findings.not_applicable.extend(NotApplicable(n.policy_name, urn, n.reason, session.name) for n in entries)
 
-def _analyze_pack(session: PackSession, resources: tuple[CapturedResource, ...]) -> Findings:
-    found = Findings(resources)
-    by_urn = {r.urn: r for r in resources}
-    for resource in resources:
-        if resource.external:
-            continue
-        request = requests.analyze_request(resource, by_urn)
-        response = session.call(f"Analyze of {resource.urn}", session.stub.Analyze, request)
-        # The engine attributes every resource diagnostic to the resource being analysed.
-        found.violations.extend(v for d in response.diagnostics if (v := _violation(session, d, resource)))
-        found.not_applicable.extend(
-            NotApplicable(n.policy_name, resource.urn, n.reason, session.name) for n in response.not_applicable
-        )
-    response = session.call("AnalyzeStack", session.stub.AnalyzeStack, requests.analyze_stack_request(resources))
-    root = next(r for r in resources if r.type == "pulumi:pulumi:Stack")
-    for diagnostic in response.diagnostics:
-        target = by_urn.get(diagnostic.urn, root)
-        violation = _violation(session, diagnostic, target)
-        if violation is not None:
-            found.violations.append(violation)
-    found.not_applicable.extend(
-        NotApplicable(n.policy_name, root.urn, n.reason, session.name) for n in response.not_applicable
-    )
-    return found
+    def finish(self, capture: Capture) -> Findings:
+        """AnalyzeStack of the stack as the program left it (components with their last outputs), remediated."""
+        resources = tuple(self._fixed(r) for r in capture.resources)
+        by_urn = {r.urn: r for r in resources}
+        root = by_urn[capture.root.urn]
+        request = requests.analyze_stack_request(resources)
+        pending = [(s, s.stub.AnalyzeStack.future(request, timeout=RPC_TIMEOUT)) for s in self.sessions]
+        for session, call in pending:
+            response = session.wait("AnalyzeStack", call)
+            for diagnostic in response.diagnostics:
+                violation = _violation(session, diagnostic, by_urn.get(diagnostic.urn, root))
+                if violation is not None:
+                    self.findings.violations.append(violation)
+            self._not_applicable(session, root.urn, response.not_applicable)
+        self.findings.resources = resources
+        return self.findings
+
+    def _fixed(self, resource: CapturedResource) -> CapturedResource:
+        for props in self._fixes.get(resource.urn, ()):
+            resource = _remediated(resource, props, self._by_urn)
+        return resource
 
 
 def analyze(capture: Capture, sessions: Sequence[PackSession]) -> Findings:
-    findings = Findings(capture.resources)
-    remediating = [s for s in sessions if s.remediates()]
-    if remediating:
-        _remediate(remediating, findings)
-    results = _parallel([functools.partial(_analyze_pack, s, findings.resources) for s in sessions])
-    for result in results:
-        findings.violations.extend(result.violations)
-        findings.not_applicable.extend(result.not_applicable)
-    return findings
-
-
-def _parallel(tasks: Iterable[Callable[[], T]]) -> list[T]:
-    tasks = list(tasks)
-    if len(tasks) == 1:
-        return [tasks[0]()]
-    with ThreadPoolExecutor(max_workers=max(len(tasks), 1)) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        return [f.result() for f in futures]
+    """The analysis of a finished capture, resource by resource in the engine's order."""
+    analysis = Analysis(sessions)
+    for resource in capture.resources:
+        analysis.add(resource)
+    return analysis.finish(capture)

@@ -140,17 +140,22 @@ class NodeCaptureProcess(CaptureProcess):
         from .capture_child import CapturingMonitor
 
         self._reading.set()
-        monitor = CapturingMonitor(self._request())
+        monitor = CapturingMonitor(self._request(), self._registered)
         server = _Server(monitor, *self._pipes)
         threads = [threading.Thread(target=server.read, daemon=True),
                    threading.Thread(target=server.answer, daemon=True)]
         for thread in threads:
             thread.start()
-        stdout, stderr = self._process.communicate()
-        for thread in threads:
-            thread.join()
+        try:
+            stdout, stderr = self._process.communicate()
+            for thread in threads:
+                thread.join()
+        finally:
+            self.registered.put(None)
         output = (stdout + stderr).decode("utf-8", "replace")
-        return self._captured({"resources": monitor.result(), "error": _error(server.done, monitor, output)}, output)
+        result = {"stackOutputs": monitor.stack_outputs, "error": _error(server.done, monitor, output),
+                  "genericInvokes": monitor.generic_invokes, "remoteComponents": monitor.remote_components}
+        return self._captured(result, output)
 
     def stop(self) -> None:
         super().stop()

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as apb
 
+from .capture import Options
 from .wire import Wire
-
-
-@dataclass(frozen=True)
-class Options:
-    protect: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    delete_before_replace: bool = False
-    delete_before_replace_defined: bool = False
-    additional_secret_outputs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    custom_timeouts: Mapping[str, float] = field(default_factory=dict)
 
 
 class Resource(Protocol):

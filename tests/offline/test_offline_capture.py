@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from offline_support import SECRET_SIG, SIG, UNKNOWN, by_name, capture
 
-from lambda_guardrails.offline.capture import Capture
+from lambda_guardrails.offline import capture as capture_module
+from lambda_guardrails.offline.capture import Capture, capture_process
 from lambda_guardrails.offline.errors import CheckError
-from lambda_guardrails.offline.project import SECRET_PLACEHOLDER
+from lambda_guardrails.offline.project import SECRET_PLACEHOLDER, load_program, load_stack_config
 
 PREFIX = "urn:pulumi:test::offline-shapes::"
 DEFAULT_PROVIDER = f"{PREFIX}pulumi:providers:aws::default_7_51_1"
@@ -166,3 +167,46 @@ def test_transforms_run_as_the_engine_runs_them() -> None:
     assert key.inputs["description"] == UNKNOWN
     assert by_name(captured, "logs").inputs["retentionInDays"] == 14.0
     assert "tags" not in by_name(captured, "role").inputs
+
+
+def test_resources_arrive_as_registered_and_the_stack_keeps_the_engines_order(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: order\nruntime: python\n")
+    # The invoke makes the default provider before the root stack's registration is answered.
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi, pulumi_aws as aws\naws.get_caller_identity()\n"
+        "queue = aws.sqs.Queue('q')\npulumi.export('url', queue.url)\n"
+    )
+    loaded = load_program(tmp_path)
+    process = capture_process(loaded, load_stack_config(loaded, "dev"), preview=False)
+    process.start()
+    try:
+        captured = process.result()[0]
+        arrived = list(iter(process.registered.get, None))
+    finally:
+        process.stop()
+    assert [r.type for r in captured.resources] == [
+        "pulumi:pulumi:Stack", "pulumi:providers:aws", "aws:sqs/queue:Queue"]
+    assert sorted(r.urn for r in arrived) == sorted(r.urn for r in captured.resources)
+    # The stack's outputs are the ones it registered at the end, not the empty ones it was registered with.
+    assert next(r for r in arrived if r.type == "pulumi:pulumi:Stack").outputs == {}
+    assert captured.root.outputs == {"url": by_name(captured, "q").outputs["url"]}
+
+
+def test_an_unreadable_registration_fails_the_capture_without_blocking_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Far more than a pipe holds: the program finishes only if the check keeps reading after the failure.
+    (tmp_path / "Pulumi.yaml").write_text("name: unreadable\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\nfor i in range(300):\n    aws.s3.Bucket(f'b{i}', tags={'Index': str(i) * 100})\n"
+    )
+    real = capture_module._resource
+
+    def unreadable(record: dict) -> object:
+        if record["name"] == "b1":
+            raise KeyError("propertyDependencies")
+        return real(record)
+
+    monkeypatch.setattr(capture_module, "_resource", unreadable)
+    with pytest.raises(CheckError, match=r"^program .*__main__.py: a registration came back unreadable: KeyError"):
+        capture(tmp_path, "dev", "update")

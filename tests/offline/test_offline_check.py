@@ -115,6 +115,14 @@ def test_remediation_replaces_the_inputs() -> None:
     assert "minimal-kms-rotation" not in [v.policy for v in report.violations]
 
 
+def test_each_resource_is_analysed_as_the_program_registers_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The program waits, after creating 'first', for the pack to have analysed it before it declares 'second'.
+    monkeypatch.setenv("OFFLINE_TEST_ANALYSED_DIR", str(tmp_path))
+    report = check(PROGRAMS / "streamed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default_7_51_1", "first", "offline-streamed-dev", "second"]
+    assert report.violations == () and report.resources == 3 and report.exit_code == 0
+
+
 def test_a_config_failing_its_schema_names_policy_and_key() -> None:
     with pytest.raises(CheckError) as error:
         check(config={"minimal-function-memory": {"maxMemoryMb": 64}})

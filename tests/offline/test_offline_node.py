@@ -168,3 +168,21 @@ def test_declarations_are_traced_to_the_typescript_source() -> None:
     assert by_name(captured, "tap-stack").source == ("bin/tap.ts", 8)
     python = by_name(capture(REPO / "examples" / "seed-model-response", "dev"), "transaction-processor-dev").source
     assert python == ("tap_stack.py", 120)
+
+
+def test_a_node_programs_invented_invokes_are_listed_as_a_python_programs_are(tmp_path: Path) -> None:
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "node_modules").symlink_to(TWINS / "node_modules")
+    (program / "Pulumi.yaml").write_text("name: node-invokes\nruntime:\n  name: nodejs\n  options:\n"
+                                         "    typescript: false\n")
+    (program / "index.js").write_text(
+        'const aws = require("@pulumi/aws");\n'
+        'const topic = aws.sns.getTopicOutput({ name: "alerts" });\n'
+        'new aws.sqs.Queue("q", { tags: { Topic: topic.arn } });\n'
+        'aws.getCallerIdentityOutput();\n'
+    )
+    report = check_program(program, stack="dev", mode="update")
+    assert report.generic_invokes == ("aws:sns/getTopic:getTopic",)
+    assert ("invoke 'aws:sns/getTopic:getTopic' was answered with values the check invented from the SDK's result "
+            "type; a verdict that depends on them may differ from a real deployment's") in report.warnings

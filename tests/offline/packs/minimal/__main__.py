@@ -22,6 +22,8 @@ if os.environ.get("OFFLINE_TEST_PIDFILE"):
 
 
 def memory(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if os.environ.get("OFFLINE_TEST_ANALYSED_DIR"):  # which resources this pack analysed, as it analyses them
+        (Path(os.environ["OFFLINE_TEST_ANALYSED_DIR"]) / args.name).touch()
     if args.resource_type != FUNCTION:
         return
     limit = args.get_config()["maxMemoryMb"]

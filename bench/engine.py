@@ -167,14 +167,14 @@ def main(argv: Sequence[str]) -> int:
             f"generated, {args.size} resources": generated_program(directory / "generated", args.size),
         }
         shutil.copytree(ROOT / "tests" / "engine" / "programs" / "basic", programs["`basic` (YAML twin)"])
-        previews = {}
+        previews: dict[str, dict[str, float]] = {}
         for label, program in programs.items():
             _stack(program, env)
             preview = [str(PULUMI), "preview", "--non-interactive", "--stack", "dev"]
             commands = {"none": preview, **{k: [*preview, "--policy-pack", str(p)] for k, p in packs.items()}}
             previews[label] = measure(commands, program, args.runs, env)
         states = {"reference stack": reference_state(), f"generated, {args.size} resources": generated_state(args.size)}
-        analyses = {}
+        analyses: dict[str, dict[str, float]] = {}
         for label, state in states.items():
             path = directory / f"{len(analyses)}.json"
             path.write_text(json.dumps(state))

@@ -249,8 +249,9 @@ def capture_process(program: Program, stack: StackConfig, preview: bool) -> Capt
     return CaptureProcess(program, stack, preview)
 
 
-def _final(streamed: list[CapturedResource], stack_outputs: Mapping[str, Mapping[str, Wire]]) -> tuple[
-        CapturedResource, ...]:
+def _final(
+    streamed: list[CapturedResource], stack_outputs: Mapping[str, Mapping[str, Wire]]
+) -> tuple[CapturedResource, ...]:
     """The registrations as the engine holds them at the end: the root stack first (a program's first invoke may
     have made a default provider before it), components with the outputs they registered last."""
     ordered = sorted(streamed, key=lambda r: r.type != ROOT_STACK_TYPE)

@@ -271,11 +271,11 @@ class Analysis:
         self._fixes: dict[str, list[dict[str, Wire]]] = {}
 
     def add(self, resource: CapturedResource) -> None:
-        if not resource.external:
-            resource = self._remediate(resource)
-        self._by_urn[resource.urn] = resource
-        if resource.external:
+        if resource.external:  # read, not registered: the engine neither remediates nor analyses it
+            self._by_urn[resource.urn] = resource
             return
+        resource = self._remediate(resource)
+        self._by_urn[resource.urn] = resource
         request = requests.analyze_request(resource, self._by_urn)
         # One pack after the other, as the engine asks them: a `.future()` call costs a thread of grpc's each time.
         for session in self.sessions:
@@ -336,11 +336,3 @@ class Analysis:
         for props in self._fixes.get(resource.urn, ()):
             resource = _remediated(resource, props, self._by_urn)
         return resource
-
-
-def analyze(capture: Capture, sessions: Sequence[PackSession]) -> Findings:
-    """The analysis of a finished capture, resource by resource in the engine's order."""
-    analysis = Analysis(sessions)
-    for resource in capture.resources:
-        analysis.add(resource)
-    return analysis.finish(capture)
